@@ -1,0 +1,52 @@
+"""Helpers shared by every notebook of the suite: ``import helpers as hp``.
+
+Modules:
+    data: load MNIST, Fashion-MNIST, SVHN and CIFAR-10 (offline first).
+    prepare: one-hot, flatten/rescale, grey conversion, splits, label and input noise.
+    models: model builders with explicit arguments.
+    training: ``fit_cached``, the content-keyed training cache.
+    cache: cache files, manifests and safe loading.
+    sweeps: parameter sweeps over several seeds.
+    evaluation: seed 002's ``run_evaluation`` and ``check_answer``.
+    plotting: figures (learning curves, sweeps, confusion matrices, ...).
+    settings: run-wide switches (cache mode, smoke mode, folders).
+"""
+
+from helpers.cache import CacheCorrupt, CacheError, CacheMiss, manifest
+from helpers.data import (
+    CLASS_NAMES,
+    DatasetCorrupt,
+    DatasetUnavailable,
+    load_dataset,
+    try_load_dataset,
+)
+from helpers.evaluation import best_metrics, check_answer, run_evaluation, runs_table
+from helpers.models import build_mlp, compile_classifier
+from helpers.plotting import (
+    plot_class_histogram,
+    plot_confusion_matrix,
+    plot_embedding,
+    plot_feature_maps,
+    plot_histories,
+    plot_history,
+    plot_images,
+    plot_metric_vs_param,
+    plot_misclassified,
+    plot_some_samples,
+)
+from helpers.prepare import (
+    add_gaussian_noise,
+    center_normalize,
+    corrupt_labels,
+    flatten_rescale,
+    one_hot,
+    rescale_images,
+    rgb2gray,
+    svhn_seed_split,
+    train_val_split,
+)
+from helpers.sweeps import run_sweep
+from helpers.settings import cache_mode, set_cache_mode, smoke_mode
+from helpers.training import TrainingForbidden, fit_cached
+
+__all__ = [name for name in dir() if not name.startswith("_")]

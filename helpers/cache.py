@@ -1,0 +1,217 @@
+"""Files of the training cache: atomic writes, manifests and safe loading.
+
+For a cache name ``NAME`` the cache folder holds
+
+* ``saved_models/NAME.keras``: the trained model,
+* ``histories/NAME.pkl``: the training history, a pickled ``dict`` of lists of
+  floats, as ``model.fit(...).history`` returns it (seed compatible),
+* ``histories/NAME.json``: the manifest entry, written last. It records the
+  fingerprint, the SHA-256 of both files, the seed, library versions, training
+  time and metrics. An artifact without a manifest entry does not exist.
+
+Every file is written to a temporary name and renamed into place, so a run
+killed mid-save never leaves a file that later loads as valid.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import pickle
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from helpers import safe_pickle, settings
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
+
+
+class CacheError(RuntimeError):
+    """Base class of the cache's errors."""
+
+
+class CacheMiss(CacheError):
+    """Require-cache mode found no valid artifact (missing or stale)."""
+
+
+class CacheCorrupt(CacheError):
+    """A cached file is truncated, edited or unsafe."""
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` if it is a safe cache name, else raise ValueError."""
+    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+        raise ValueError(
+            f"cache name {name!r} must start with a letter or digit and use only "
+            "letters, digits, '_', '-' and '.'"
+        )
+    return name
+
+
+def paths(name: str, cache_dir: str | os.PathLike | None = None) -> dict[str, Path]:
+    """Return the model, history and manifest paths of a cache name."""
+    root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
+    check_name(name)
+    return {
+        "model": root / "saved_models" / f"{name}.keras",
+        "history": root / "histories" / f"{name}.pkl",
+        "manifest": root / "histories" / f"{name}.json",
+        "partial": root / ".cache" / "partial" / name,
+    }
+
+
+def sha256_file(path: Path) -> str:
+    """Return the hex SHA-256 of a file."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it into place on success.
+
+    The temporary name keeps ``target``'s suffix (Keras insists on ``.keras``).
+    On any exception the temporary file is removed and ``target`` is untouched.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.tmp", suffix=target.suffix, dir=target.parent)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        yield tmp_path
+        with open(tmp_path, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp_path, target)
+    finally:
+        tmp_path.unlink(missing_ok=True)
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` atomically."""
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_json_atomic(target: Path, obj: Any) -> None:
+    """Write ``obj`` as indented JSON to ``target`` atomically."""
+    write_bytes_atomic(target, (json.dumps(obj, indent=1, sort_keys=True, default=str) + "\n").encode())
+
+
+def clean_history(history: dict) -> dict[str, list[float]]:
+    """Return ``history`` as a plain ``dict[str, list[float]]``."""
+    return {str(k): [float(v) for v in vals] for k, vals in history.items()}
+
+
+def dump_history(target: Path, history: dict) -> None:
+    """Pickle a history dict of float lists atomically."""
+    write_bytes_atomic(target, pickle.dumps(clean_history(history), protocol=4))
+
+
+def load_history(path: Path) -> dict[str, list[float]]:
+    """Load a pickled history safely.
+
+    Raises:
+        CacheCorrupt: If the file is unsafe, truncated or not a dict of float lists.
+    """
+    try:
+        with open(path, "rb") as fh:
+            history = safe_pickle.load(fh)
+    except safe_pickle.UnsafePickle as err:
+        raise CacheCorrupt(f"{path}: {err}") from None
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError) as err:
+        raise CacheCorrupt(f"{path}: truncated or corrupt pickle ({err})") from None
+    ok = isinstance(history, dict) and all(
+        isinstance(k, str)
+        and isinstance(v, list)
+        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        for k, v in history.items()
+    )
+    if not ok:
+        raise CacheCorrupt(f"{path}: not a dict of lists of numbers")
+    return history
+
+
+def read_manifest(path: Path) -> dict | None:
+    """Return a manifest entry, or None if it is missing or unreadable."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def verify_files(name: str, entry: dict, cache_dir: str | os.PathLike | None = None) -> list[str]:
+    """Check a manifest entry's files exist and match their recorded SHA-256.
+
+    Returns:
+        A list of problems, empty when both files are intact.
+    """
+    problems = []
+    p = paths(name, cache_dir)
+    for kind in ("model", "history"):
+        path = p[kind]
+        recorded = entry.get("files", {}).get(kind, {}).get("sha256")
+        if not path.is_file():
+            problems.append(f"{path} is missing")
+        elif recorded != sha256_file(path):
+            problems.append(f"{path} does not match its recorded SHA-256 (truncated, edited or swapped)")
+    return problems
+
+
+def load_model(path: Path) -> Any:
+    """Load a ``.keras`` model with ``safe_mode=True``.
+
+    Raises:
+        CacheCorrupt: If the file cannot be loaded.
+    """
+    import keras
+
+    try:
+        return keras.models.load_model(path, safe_mode=True)
+    except Exception as err:  # Keras raises many types for a damaged zip
+        raise CacheCorrupt(f"{path}: cannot be loaded ({type(err).__name__}: {err})") from None
+
+
+def list_entries(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:
+    """Return every manifest entry in the cache, keyed by name."""
+    root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
+    entries = {}
+    for path in sorted((root / "histories").glob("*.json")):
+        entry = read_manifest(path)
+        if entry is not None and entry.get("name") == path.stem:
+            entries[path.stem] = entry
+    return entries
+
+
+def invalidate(name: str, cache_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Delete a cache entry (manifest first), so the next run retrains it.
+
+    Returns:
+        The files that were removed.
+    """
+    removed = []
+    p = paths(name, cache_dir)
+    for kind in ("manifest", "model", "history"):
+        if p[kind].exists():
+            p[kind].unlink()
+            removed.append(p[kind])
+    return removed
+
+
+def manifest(name: str, cache_dir: str | os.PathLike | None = None) -> dict:
+    """Return the manifest entry of a cached run (training time, metrics, ...).
+
+    Raises:
+        CacheMiss: If there is no entry of that name.
+    """
+    entry = read_manifest(paths(name, cache_dir)["manifest"])
+    if entry is None:
+        raise CacheMiss(f"no cached artifact {name!r}")
+    return entry

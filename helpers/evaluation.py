@@ -1,0 +1,157 @@
+"""Seed 002's evaluation harness and answer checker, built on the training cache."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from typing import Any
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from helpers import cache, settings
+from helpers.training import fit_cached
+
+_SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+
+
+def shout(text: str, verbose: int = 1) -> None:
+    """Print ``text`` in red (as the seed's harness does)."""
+    if verbose > 0:
+        print("\033[91m" + text + "\x1b[0m")
+
+
+def min_max_table(history: dict[str, list[float]]) -> pd.DataFrame:
+    """Return a table with the minimum and maximum of every learning curve."""
+    frame = pd.DataFrame(history)
+    return frame.agg(["min", "max"])
+
+
+def run_evaluation(
+    name: str,
+    model_builder: Callable[..., Any],
+    data: tuple,
+    base_dir: str | os.PathLike | None = None,
+    train: bool = True,
+    generator: bool = False,
+    epochs: int = 3,
+    batch_size: int = 32,
+    steps_per_epoch: int = 60,
+    verbose: int = 1,
+    **kwargs: Any,
+) -> tuple[Any, dict] | None:
+    """Train (or load) a model, store it, and report it like seed 002's harness.
+
+    It prints the model summary, plots the learning curves and prints the
+    min/max of every curve. Training goes through :func:`fit_cached`, so a
+    re-run with the same builder and data loads the stored model instead of
+    training again. ``train=False`` (or the global ``stop_training`` switch /
+    ``IMGCLS_CACHE_MODE=require``) only loads and never trains.
+
+    Args:
+        name: Model name, e.g. ``"model_1_1"``.
+        model_builder: Returns a compiled, untrained model; gets ``**kwargs``.
+        data: ``(X_train, X_val, y_train, y_val)`` arrays, or with
+            ``generator=True`` ``(dataset_or_generator, X_val, y_val)``.
+        base_dir: Cache folder (default: the project's cache).
+        train: Train when the model is not cached.
+        generator: Whether ``data`` starts with a generator / dataset.
+        epochs: Number of epochs.
+        batch_size: Batch size for array data.
+        steps_per_epoch: Steps per epoch for a generator.
+        verbose: 0 silent, 1 messages.
+        **kwargs: Passed to ``model_builder``.
+
+    Returns:
+        ``(model, history)``, or None (with a message) if nothing could be run.
+    """
+    if generator:
+        stream, x_val, y_val = data
+        x, y, key, steps = stream, None, f"{name}:generator", steps_per_epoch
+    else:
+        x, x_val, y, y_val = data
+        key, steps = None, None
+    mode = "train" if train and settings.cache_mode() != "require" else "require"
+    try:
+        model, history = fit_cached(
+            name,
+            lambda: model_builder(**kwargs),
+            x,
+            y,
+            validation_data=(x_val, y_val),
+            epochs=epochs,
+            batch_size=batch_size,
+            steps_per_epoch=steps,
+            data_key=key,
+            mode=mode,
+            cache_dir=base_dir,
+            verbose=2 if verbose else 0,
+        )
+    except TypeError as err:
+        shout(f"Model is not built correctly: {err}")
+        return None
+    except cache.CacheError as err:
+        shout(f"Model could not be loaded: {err}")
+        return None
+    shout("Success!", verbose)
+    model.summary()
+    table = min_max_table(history)
+    curves = pd.DataFrame(history)
+    styles = {"loss": "b:", "accuracy": "r:", "val_loss": "b-", "val_accuracy": "r-"}
+    ax = curves.plot(lw=2, style=[styles.get(c, "-") for c in curves.columns], figsize=(7, 4))
+    ax.set_xlabel("epochs")
+    ax.set_ylabel("loss / accuracy")
+    ax.set_title(name)
+    plt.show()
+    print(table)
+    return model, history
+
+
+def count_sentences(text: str) -> int:
+    """Count sentences: runs of ``.``, ``!`` or ``?`` followed by space or the end.
+
+    Decimal numbers such as ``0.91`` do not end a sentence.
+    """
+    stripped = text.strip()
+    if not stripped:
+        return 0
+    ends = len(_SENTENCE_END.findall(stripped))
+    return ends + (0 if _SENTENCE_END.search(stripped[-1:]) or stripped[-1] in ".!?" else 1)
+
+
+def check_answer(text: str, max_chars: int | None = None, max_sentences: int | None = None) -> None:
+    """Print the answer's length and raise if it breaks the exercise's limits.
+
+    Raises:
+        ValueError: If the answer is longer than ``max_chars`` characters or
+            ``max_sentences`` sentences.
+    """
+    n_chars = len(text.strip())
+    n_sentences = count_sentences(text)
+    print(f"Answer is {n_chars} characters long ({n_sentences} sentences)")
+    if max_chars is not None and n_chars > max_chars:
+        raise ValueError(f"answer has {n_chars} characters; the limit is {max_chars}")
+    if max_sentences is not None and n_sentences > max_sentences:
+        raise ValueError(f"answer has {n_sentences} sentences; the limit is {max_sentences}")
+
+
+def best_metrics(history: dict[str, list[float]]) -> dict[str, float]:
+    """Best validation loss and accuracy of one run, and the epoch of each (1-based)."""
+    val_loss, val_acc = history["val_loss"], history["val_accuracy"]
+    return {
+        "best_val_loss": min(val_loss),
+        "best_val_loss_epoch": int(val_loss.index(min(val_loss))) + 1,
+        "best_val_accuracy": max(val_acc),
+        "best_val_accuracy_epoch": int(val_acc.index(max(val_acc))) + 1,
+        "final_train_accuracy": history["accuracy"][-1],
+    }
+
+
+def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
+    """Turn ``[{**params, "history": history}, ...]`` into a table of best metrics."""
+    rows = []
+    for run in runs:
+        params = {k: v for k, v in run.items() if k != "history"}
+        rows.append({**params, **best_metrics(run["history"])})
+    return pd.DataFrame(rows)

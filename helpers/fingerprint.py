@@ -1,0 +1,193 @@
+"""Content fingerprints of models, data and fit parameters for the training cache.
+
+A cache entry is valid only for the exact model, compile settings, data and fit
+parameters that produced it. Each part is hashed separately so that a cache miss
+can say *what* changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import weakref
+from typing import Any
+
+import numpy as np
+
+# Settings that change speed but not the numbers a model learns.
+_SPEED_ONLY_COMPILE_KEYS = {"steps_per_execution", "jit_compile", "run_eagerly"}
+# Constructor arguments of the callbacks we know, as far as they change training.
+_CALLBACK_KEYS = (
+    "monitor",
+    "patience",
+    "min_delta",
+    "mode",
+    "baseline",
+    "restore_best_weights",
+    "start_from_epoch",
+    "factor",
+    "cooldown",
+    "min_lr",
+)
+
+_array_memo: dict[int, tuple[weakref.ref, str]] = {}
+
+
+def _digest(payload: Any) -> str:
+    text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def array_fingerprint(array: np.ndarray) -> str:
+    """Hash an array's dtype, shape and bytes (memoised per live array object)."""
+    key = id(array)
+    hit = _array_memo.get(key)
+    if hit is not None and hit[0]() is array:
+        return hit[1]
+    arr = np.ascontiguousarray(array)
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{arr.dtype.str}{arr.shape}".encode())
+    h.update(memoryview(arr).cast("B"))
+    fp = h.hexdigest()
+    try:
+        _array_memo[key] = (weakref.ref(array), fp)
+    except TypeError:  # objects that cannot be weak-referenced are not memoised
+        pass
+    return fp
+
+
+def data_fingerprint(data: Any) -> Any:
+    """Fingerprint arrays, tuples/lists of arrays, or ``None``.
+
+    Anything else (a ``tf.data.Dataset``, a generator) cannot be hashed by
+    content; it is described by its type, so callers must pass a ``data_key``.
+    """
+    if data is None:
+        return None
+    if isinstance(data, np.ndarray):
+        return array_fingerprint(data)
+    if isinstance(data, (tuple, list)):
+        return [data_fingerprint(d) for d in data]
+    return f"opaque:{type(data).__name__}"
+
+
+_NOT_NAMED_OBJECTS = {"DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy"}
+
+
+def _collect_names(obj: Any, names: dict[str, None]) -> None:
+    if isinstance(obj, dict):
+        config = obj.get("config")
+        if "class_name" in obj and isinstance(config, dict) and obj["class_name"] not in _NOT_NAMED_OBJECTS:
+            if isinstance(config.get("name"), str):
+                names.setdefault(config["name"], None)
+        for value in obj.values():
+            _collect_names(value, names)
+    elif isinstance(obj, list):
+        for value in obj:
+            _collect_names(value, names)
+
+
+def _rename(obj: Any, mapping: dict[str, str]) -> Any:
+    if isinstance(obj, dict):
+        return {k: _rename(v, mapping) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_rename(v, mapping) for v in obj]
+    if isinstance(obj, str):
+        return mapping.get(obj, obj)
+    return obj
+
+
+def canonical_names(config: dict, *, top_name: str | None = None) -> dict:
+    """Replace the names of layers, models and optimizers by their position.
+
+    Keras numbers auto-generated names (``dense_7``, ``sgd_3``) by how many
+    objects the session has made, so raw configs would change with cell order.
+    """
+    names: dict[str, None] = {}
+    if top_name:
+        names[top_name] = None
+    _collect_names(config, names)
+    return _rename(config, {name: f"<obj{i}>" for i, name in enumerate(names)})
+
+
+def architecture_config(model: Any) -> dict:
+    """Return ``model.get_config()`` with layer names replaced by their position."""
+    return canonical_names(model.get_config(), top_name=model.name)
+
+
+def compile_config(model: Any) -> dict:
+    """Return the compile config without settings that only affect speed."""
+    config = dict(model.get_compile_config() or {})
+    for key in _SPEED_ONLY_COMPILE_KEYS:
+        config.pop(key, None)
+    return canonical_names(config)
+
+
+def describe_callback(callback: Any) -> dict:
+    """Describe a callback by its class and the arguments that change training."""
+    desc: dict[str, Any] = {"class": type(callback).__name__}
+    for key in _CALLBACK_KEYS:
+        if hasattr(callback, key):
+            desc[key] = getattr(callback, key)
+    schedule = getattr(callback, "schedule", None)
+    if callable(schedule):
+        try:
+            desc["schedule"] = hashlib.sha256(inspect.getsource(schedule).encode()).hexdigest()[:16]
+        except (OSError, TypeError):
+            desc["schedule"] = getattr(schedule, "__qualname__", repr(schedule))
+    return desc
+
+
+def spec_digest(spec: dict) -> str:
+    """Return the fingerprint of a whole cache spec (see :func:`build_spec`)."""
+    return _digest(spec)
+
+
+def build_spec(
+    model: Any,
+    *,
+    data: dict[str, Any],
+    fit: dict[str, Any],
+    callbacks: list[Any],
+) -> dict:
+    """Collect everything a cached result depends on, hashed part by part.
+
+    Args:
+        model: The freshly built, compiled model.
+        data: ``{"x": ..., "y": ..., "validation": ..., "key": ...}``.
+        fit: Fit parameters (epochs, batch size, seed, ...).
+        callbacks: The user's callbacks.
+
+    Returns:
+        A JSON-able dict; equal dicts mean an equal training run.
+    """
+    return {
+        "architecture": _digest(architecture_config(model)),
+        "compile": _digest(compile_config(model)),
+        "data": {k: data_fingerprint(v) if k != "key" else v for k, v in data.items()},
+        "fit": fit,
+        "callbacks": [describe_callback(cb) for cb in callbacks],
+    }
+
+
+def describe_changes(old: dict, new: dict) -> list[str]:
+    """List the parts of two specs that differ, in words."""
+    labels = {
+        "architecture": "model architecture",
+        "compile": "compile settings (optimizer, loss, metrics)",
+        "data": "training/validation data",
+        "callbacks": "callbacks",
+    }
+    changes = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if a == b:
+            continue
+        if key == "fit" and isinstance(a, dict) and isinstance(b, dict):
+            for k in sorted(set(a) | set(b)):
+                if a.get(k) != b.get(k):
+                    changes.append(f"fit parameter {k}: {a.get(k)!r} -> {b.get(k)!r}")
+        else:
+            changes.append(f"{labels.get(key, key)} changed")
+    return changes

@@ -1,0 +1,302 @@
+"""Plotting helpers. Each returns its figure and reads no notebook globals.
+
+Helpers that draw a single panel take an optional ``ax``; without one they make
+a new figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
+
+
+def _history_dict(history: Any) -> dict[str, list[float]]:
+    return history.history if hasattr(history, "history") else dict(history)
+
+
+def _labels(y: Any) -> np.ndarray:
+    y = np.asarray(y)
+    return y.argmax(axis=1) if y.ndim == 2 else y
+
+
+def _image(x: np.ndarray) -> tuple[np.ndarray, str | None]:
+    """Return a drawable image and colormap for grey, flat or RGB input."""
+    x = np.asarray(x)
+    if x.ndim == 1:
+        side = int(round(np.sqrt(x.size)))
+        x = x.reshape(side, side)
+    if x.ndim == 3 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim == 3:
+        x = x.astype(np.float32)
+        lo, hi = x.min(), x.max()
+        return (x - lo) / (hi - lo if hi > lo else 1.0), None
+    return x, "gray"
+
+
+def plot_some_samples(
+    x: np.ndarray,
+    y: Sequence = (),
+    yhat: Sequence = (),
+    select_from: Sequence[int] = (),
+    ncols: int = 6,
+    nrows: int = 4,
+    xdim: int = 28,
+    ydim: int = 28,
+    label_mapping: Sequence = range(10),
+    *,
+    seed: int | None = 0,
+    title: str | None = None,
+) -> Figure:
+    """Draw a grid of random samples with true (green) and predicted (red) labels.
+
+    Seed 000's helper with its label bug fixed: the green text at the bottom
+    left is the *true* label, the red text at the bottom right the prediction,
+    both shown through ``label_mapping`` as they are (no ``+1``).
+
+    Args:
+        x: Images ``(N, H, W)``, ``(N, H, W, C)`` or flat vectors ``(N, xdim*ydim)``.
+        y: True labels (integers or one-hot), optional.
+        yhat: Predicted labels (integers or probability rows), optional.
+        select_from: Indices to draw from (default: all).
+        ncols, nrows: Grid size.
+        xdim, ydim: Image size for flat vectors.
+        label_mapping: Maps a class index to the text shown.
+        seed: Seed of the random choice (None: a different draw each call).
+        title: Figure title.
+    """
+    x = np.asarray(x)
+    if x.ndim == 2:
+        x = x.reshape(len(x), xdim, ydim)
+    pool = np.asarray(select_from) if len(select_from) else np.arange(len(x))
+    rng = np.random.default_rng(seed)
+    chosen = rng.choice(pool, size=min(ncols * nrows, len(pool)), replace=False)
+    y_int = _labels(y) if len(y) else None
+    yhat_int = _labels(yhat) if len(yhat) else None
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.5 * nrows), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, idx in zip(axes.ravel(), chosen):
+        img, cmap = _image(x[idx])
+        ax.imshow(img, cmap=cmap)
+        if y_int is not None:
+            ax.text(0, -0.02, label_mapping[y_int[idx]], color="green", va="top", transform=ax.transAxes)
+        if yhat_int is not None:
+            ax.text(1, -0.02, label_mapping[yhat_int[idx]], color="red", va="top", ha="right",
+                    transform=ax.transAxes)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_images(images: Sequence[np.ndarray], titles: Sequence[str] = (), *, ncols: int | None = None) -> Figure:
+    """Draw a row (or grid) of images with optional titles."""
+    ncols = ncols or len(images)
+    nrows = int(np.ceil(len(images) / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(1.8 * ncols, 2.0 * nrows), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for i, (ax, img) in enumerate(zip(axes.ravel(), images)):
+        data, cmap = _image(img)
+        ax.imshow(data, cmap=cmap)
+        if i < len(titles):
+            ax.set_title(titles[i], fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: Any, title: str = "", *, axes: Sequence[Any] | None = None) -> Figure:
+    """Learning curves: loss (log scale) and accuracy, training vs validation.
+
+    Args:
+        history: A Keras ``History`` or its ``.history`` dict.
+        title: Figure title.
+        axes: Optional pair of axes to draw into.
+    """
+    return plot_histories({"": history}, title=title, axes=axes)
+
+
+def plot_histories(
+    histories: Mapping[str, Any],
+    title: str = "",
+    *,
+    axes: Sequence[Any] | None = None,
+    metrics: Sequence[str] = ("loss", "accuracy"),
+) -> Figure:
+    """Compare several runs' learning curves in one figure.
+
+    Each run gets one colour; training curves are dashed, validation solid.
+
+    Args:
+        histories: ``{label: History or dict}``.
+        title: Figure title.
+        axes: Optional axes, one per metric.
+        metrics: Curves to draw (``val_`` versions are added when present).
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
+        axes = axes[0]
+    fig = axes[0].figure
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (label, history) in enumerate(histories.items()):
+        h = _history_dict(history)
+        color = colors[i % len(colors)]
+        prefix = f"{label} " if label else ""
+        for ax, metric in zip(axes, metrics):
+            for key, style, part in ((metric, "--", "train"), (f"val_{metric}", "-", "val")):
+                if key in h:
+                    epochs = np.arange(1, len(h[key]) + 1)
+                    ax.plot(epochs, h[key], style, color=color, label=f"{prefix}{part}")
+    for ax, metric in zip(axes, metrics):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("cross-entropy loss (log scale)" if metric == "loss" else metric)
+        if metric == "loss":
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_metric_vs_param(
+    results: pd.DataFrame,
+    param: str,
+    metrics: Sequence[str] = ("val_loss", "val_accuracy"),
+    *,
+    group: str | None = None,
+    logx: bool = True,
+    title: str = "",
+    axes: Sequence[Any] | None = None,
+) -> Figure:
+    """Metric vs a parameter (e.g. width), median over seeds with a 25-75 % band.
+
+    Args:
+        results: One row per run, with a ``param`` column and metric columns
+            (several rows per parameter value = several seeds).
+        param: Column on the x axis.
+        metrics: Columns to draw, one panel each.
+        group: Optional column whose values get separate lines (e.g. dataset).
+        logx: Logarithmic x axis.
+        title: Figure title.
+        axes: Optional axes, one per metric.
+    """
+    if axes is None:
+        fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
+        axes = axes[0]
+    fig = axes[0].figure
+    groups = [(None, results)] if group is None else list(results.groupby(group, sort=False))
+    for ax, metric in zip(axes, metrics):
+        for label, frame in groups:
+            stats = frame.groupby(param)[metric].quantile([0.25, 0.5, 0.75]).unstack()
+            n = frame.groupby(param)[metric].size().max()
+            line_label = f"{label}" if label is not None else "median"
+            if n > 1:
+                line_label += f" (median of {n} seeds, 25-75 % band)"
+            (line,) = ax.plot(stats.index, stats[0.5], "o-", label=line_label)
+            if n > 1:
+                ax.fill_between(stats.index, stats[0.25], stats[0.75], alpha=0.25, color=line.get_color())
+        ax.set_xlabel(param)
+        ax.set_ylabel(metric)
+        if logx:
+            ax.set_xscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_class_histogram(y: Any, class_names: Sequence[str], *, title: str = "", ax: Any = None) -> Figure:
+    """Bar chart of how many examples each class has."""
+    counts = np.bincount(_labels(y), minlength=len(class_names))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 3.5))
+    ax.bar(range(len(class_names)), counts, color="tab:blue")
+    ax.axhline(counts.mean(), color="black", ls="--", lw=1, label=f"mean {counts.mean():.0f}")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=45 if len(max(class_names, key=len)) > 2 else 0)
+    ax.set_xlabel("class")
+    ax.set_ylabel("number of images")
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_confusion_matrix(
+    y_true: Any, y_pred: Any, class_names: Sequence[str], *, normalize: bool = False, title: str = "", ax: Any = None
+) -> Figure:
+    """Confusion matrix as a seaborn heatmap (counts, or rows normalised to 1)."""
+    from sklearn.metrics import confusion_matrix
+
+    cm = confusion_matrix(_labels(y_true), _labels(y_pred), labels=range(len(class_names)),
+                          normalize="true" if normalize else None)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 6))
+    sns.heatmap(cm, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=True,
+                xticklabels=class_names, yticklabels=class_names, ax=ax, annot_kws={"fontsize": 7})
+    ax.set_xlabel("predicted label")
+    ax.set_ylabel("true label")
+    ax.set_title(title or ("confusion matrix (row-normalised)" if normalize else "confusion matrix (counts)"))
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_misclassified(
+    x: np.ndarray,
+    y_true: Any,
+    probabilities: np.ndarray,
+    class_names: Sequence[str],
+    *,
+    indices: Sequence[int] | None = None,
+    max_images: int = 12,
+    ncols: int = 6,
+) -> Figure:
+    """Misclassified images with true label, predicted label and confidence."""
+    truth, pred = _labels(y_true), probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(truth != pred) if indices is None else np.asarray(indices)
+    wrong = wrong[:max_images]
+    titles = [
+        f"true {class_names[truth[i]]}\npred {class_names[pred[i]]} ({probabilities[i, pred[i]]:.0%})" for i in wrong
+    ]
+    fig = plot_images([x[i] for i in wrong], titles, ncols=min(ncols, max(len(wrong), 1)))
+    return fig
+
+
+def plot_feature_maps(maps: np.ndarray, *, title: str = "", ncols: int = 16) -> Figure:
+    """Draw every channel of one layer's activations ``(H, W, C)`` as a grid."""
+    channels = maps.shape[-1]
+    nrows = int(np.ceil(channels / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.8, nrows * 0.85), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for c, ax in zip(range(channels), axes.ravel()):
+        ax.imshow(maps[..., c], cmap="viridis")
+    fig.suptitle(title or f"{channels} feature maps")
+    fig.tight_layout()
+    return fig
+
+
+def plot_embedding(points: np.ndarray, labels: Any, class_names: Sequence[str], *, title: str = "", ax: Any = None) -> Figure:
+    """Scatter a 2-D embedding, coloured by class."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 7))
+    labels = _labels(labels)
+    frame = pd.DataFrame({"dim 1": points[:, 0], "dim 2": points[:, 1],
+                          "class": [class_names[i] for i in labels]})
+    sns.scatterplot(data=frame, x="dim 1", y="dim 2", hue="class", hue_order=list(class_names),
+                    palette="tab10", s=6, alpha=0.6, linewidth=0, ax=ax)
+    ax.legend(markerscale=3, fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
+    ax.set_title(title or "2-D embedding")
+    ax.figure.tight_layout()
+    return ax.figure

@@ -1,0 +1,80 @@
+"""Run-wide switches, read from environment variables.
+
+Every switch has one environment variable so that a whole notebook (or the whole
+suite) can be steered from outside, e.g. by the test-suite or a grader:
+
+========================  =====================================================
+``IMGCLS_DATA_DIR``       folder holding ``mnist/``, ``fashion-mnist/``, ``svhn/``
+                          and ``cifar-10-batches-py/`` (see :mod:`helpers.data`).
+``IMGCLS_CACHE_DIR``      folder holding ``saved_models/`` and ``histories/``;
+                          defaults to the project root.
+``IMGCLS_CACHE_MODE``     ``train`` (default: load if cached, else train),
+                          ``retrain`` (always train) or ``require`` (never
+                          train; fail if an artifact is missing or stale).
+``IMGCLS_RETRAIN``        comma-separated glob patterns of cache names to
+                          retrain even when cached, e.g. ``ex3_*``.
+``IMGCLS_SMOKE``          ``1``: tiny data and one epoch, for fast tests.
+========================  =====================================================
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from pathlib import Path
+
+MODES = ("train", "retrain", "require")
+
+_mode_override: str | None = None
+
+
+def project_root() -> Path:
+    """Return the folder that contains the ``helpers`` package."""
+    return Path(__file__).resolve().parent.parent
+
+
+def cache_dir() -> Path:
+    """Return the folder holding ``saved_models/`` and ``histories/``."""
+    env = os.environ.get("IMGCLS_CACHE_DIR")
+    return Path(env).expanduser() if env else project_root()
+
+
+def set_cache_mode(mode: str | None) -> None:
+    """Set the cache mode for this process (``None`` returns to the env default).
+
+    Args:
+        mode: One of ``"train"``, ``"retrain"``, ``"require"`` or ``None``.
+
+    Raises:
+        ValueError: If ``mode`` is not a known mode.
+    """
+    global _mode_override
+    if mode is not None and mode not in MODES:
+        raise ValueError(f"cache mode must be one of {MODES}, got {mode!r}")
+    _mode_override = mode
+
+
+def cache_mode() -> str:
+    """Return the active cache mode.
+
+    The environment variable wins over :func:`set_cache_mode` when it says
+    ``require``, so a grader's ``IMGCLS_CACHE_MODE=require`` can never be
+    switched back to training by a notebook cell.
+    """
+    env = os.environ.get("IMGCLS_CACHE_MODE", "").strip().lower()
+    if env and env not in MODES:
+        raise ValueError(f"IMGCLS_CACHE_MODE must be one of {MODES}, got {env!r}")
+    if env == "require":
+        return "require"
+    return _mode_override or env or "train"
+
+
+def forced_retrain(name: str) -> bool:
+    """Return True if ``IMGCLS_RETRAIN`` names ``name`` (glob patterns allowed)."""
+    patterns = [p.strip() for p in os.environ.get("IMGCLS_RETRAIN", "").split(",")]
+    return any(p and fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def smoke_mode() -> bool:
+    """Return True when ``IMGCLS_SMOKE`` asks for a tiny, fast run."""
+    return os.environ.get("IMGCLS_SMOKE", "").strip().lower() in {"1", "true", "yes"}

@@ -1,0 +1,354 @@
+"""``fit_cached``: train a model once, then load it in seconds on every re-run.
+
+>>> model, history = fit_cached(
+...     "mnist_softmax", make_model, x_train, y_train,
+...     validation_data=(x_val, y_val), epochs=50, batch_size=128, seed=0)
+
+The first call trains and stores the model, history and a manifest entry (see
+:mod:`helpers.cache`). Later calls with the same name *and the same
+fingerprint* (architecture, compile settings, data, fit parameters, callbacks,
+seed) load the stored result and never call ``fit``. Anything that changed is a
+cache miss: the model is retrained, or in require-cache mode a
+:class:`~helpers.cache.CacheMiss` names what changed.
+
+Long runs are resumable: after every epoch the model (with its optimizer state)
+and the history so far are saved under ``.cache/partial/NAME/``; an interrupted
+run with the same fingerprint continues from the last finished epoch.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import sys
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import keras
+import numpy as np
+
+from helpers import cache, fingerprint, settings
+
+#: Batches run per call into the compiled train function. Measured on the
+#: 2-core reference machine (benchmarks/fit_path.py): about 2x faster for
+#: small dense models at batch size 32, and no slower for CNNs.
+DEFAULT_STEPS_PER_EXECUTION = 32
+
+FIT_CALLS = {"count": 0}
+
+
+class TrainingForbidden(RuntimeError):
+    """``fit`` was called while the cache mode is ``require``."""
+
+
+_original_fit = keras.Model.fit
+
+
+def _guarded_fit(self: keras.Model, *args: Any, **kwargs: Any) -> Any:
+    if settings.cache_mode() == "require":
+        raise TrainingForbidden(
+            "require-cache mode (IMGCLS_CACHE_MODE=require or stop_training=True) "
+            "never trains; use fit_cached with a cached name instead of model.fit"
+        )
+    FIT_CALLS["count"] += 1
+    return _original_fit(self, *args, **kwargs)
+
+
+keras.Model.fit = _guarded_fit
+
+
+def library_versions() -> dict[str, str]:
+    """Return the versions that a cached result was produced with."""
+    import sklearn
+    import tensorflow as tf
+
+    return {
+        "python": platform.python_version(),
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "tensorflow": tf.__version__,
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+    }
+
+
+def summarize_history(history: dict[str, list[float]]) -> dict[str, dict[str, float]]:
+    """Return the final and best value of every curve (max for accuracies)."""
+    final = {k: v[-1] for k, v in history.items() if v}
+    best = {
+        k: (max(v) if "acc" in k else min(v))
+        for k, v in history.items()
+        if v and k != "learning_rate"
+    }
+    return {"final": final, "best": best}
+
+
+class _EpochCheckpoint(keras.callbacks.Callback):
+    """Save model, optimizer state and history after every epoch (for resuming)."""
+
+    def __init__(self, folder: Any, digest: str, history: dict, seconds: float) -> None:
+        super().__init__()
+        self.folder = folder
+        self.digest = digest
+        self.history = {k: list(v) for k, v in history.items()}
+        self.seconds = seconds
+        self._t0 = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        with cache.atomic_path(self.folder / "state.keras") as tmp:
+            self.model.save(tmp)
+        elapsed = self.seconds + time.perf_counter() - self._t0
+        cache.write_json_atomic(
+            self.folder / "progress.json",
+            {"fingerprint": self.digest, "history": self.history, "seconds": elapsed},
+        )
+
+
+class _RestoreCallbackState(keras.callbacks.Callback):
+    """On resume, replay the earlier epochs into EarlyStopping's counters."""
+
+    def __init__(self, callbacks: list, history: dict) -> None:
+        super().__init__()
+        self.callbacks = callbacks
+        self.history = history
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        for cb in self.callbacks:
+            if not isinstance(cb, keras.callbacks.EarlyStopping):
+                continue
+            values = self.history.get(cb.monitor, [])
+            if not values:
+                continue
+            if cb.monitor_op is None:
+                cb._set_monitor_op()
+            for epoch, value in enumerate(values):
+                if epoch < cb.start_from_epoch:
+                    continue
+                cb.wait += 1
+                if cb._is_improvement(value, cb.best):
+                    cb.best, cb.best_epoch, cb.wait = value, epoch, 0
+
+
+def _load_progress(folder: Any, digest: str) -> tuple[keras.Model | None, dict, float]:
+    progress = cache.read_manifest(folder / "progress.json")
+    if not progress or progress.get("fingerprint") != digest:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None, {}, 0.0
+    try:
+        model = cache.load_model(folder / "state.keras")
+    except cache.CacheCorrupt:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None, {}, 0.0
+    return model, progress["history"], float(progress.get("seconds", 0.0))
+
+
+def _is_array_data(x: Any) -> bool:
+    return isinstance(x, np.ndarray)
+
+
+def _build(build_model: Callable[[], Any], seed: int) -> keras.Model:
+    keras.utils.set_random_seed(seed)
+    model = build_model()
+    if model is None:
+        raise TypeError("build_model returned nothing: it must return a compiled keras.Model")
+    if not isinstance(model, keras.Model):
+        raise TypeError(f"build_model must return a keras.Model, not {type(model).__name__}")
+    if not model.compiled:
+        raise TypeError("build_model must compile the model (call model.compile) before returning it")
+    return model
+
+
+def fit_cached(
+    name: str,
+    build_model: Callable[[], keras.Model],
+    x: Any,
+    y: Any = None,
+    *,
+    validation_data: tuple | None = None,
+    epochs: int,
+    batch_size: int | None = 32,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    seed: int = 0,
+    test_data: tuple[np.ndarray, np.ndarray] | None = None,
+    steps_per_epoch: int | None = None,
+    shuffle: bool = True,
+    data_key: str | None = None,
+    description: str = "",
+    return_model: bool = True,
+    verbose: int = 2,
+    mode: str | None = None,
+    cache_dir: str | os.PathLike | None = None,
+) -> tuple[keras.Model | None, dict[str, list[float]]]:
+    """Train ``build_model()`` on the data, or load the cached result.
+
+    Args:
+        name: Cache name (letters, digits, ``_-.``); files are named after it.
+        build_model: Function of no arguments returning a *compiled* model.
+        x: Training inputs (array), or a ``tf.data.Dataset`` / generator (then
+            pass ``data_key`` to say what it contains).
+        y: Training targets, unless ``x`` yields them.
+        validation_data: ``(x_val, y_val)``, taken from the training set.
+        epochs: Number of epochs (an upper bound when early stopping).
+        batch_size: Batch size (ignored for datasets).
+        callbacks: Keras callbacks; their settings are part of the fingerprint.
+        seed: Random seed for weights, shuffling and dropout; recorded.
+        test_data: Optional ``(x_test, y_test)``; evaluated once after training
+            and recorded in the manifest, never used for training decisions.
+        steps_per_epoch: Steps per epoch for generators.
+        shuffle: Shuffle the training data each epoch.
+        data_key: Extra identifier of the data, required for non-array ``x``.
+        description: Free text stored in the manifest (what the run is).
+        return_model: If False, a cache hit skips loading the model (faster for
+            sweeps that only need the curves) and returns ``(None, history)``.
+        verbose: Keras verbosity while training (2: one line per epoch).
+        mode: Override the cache mode (``train``, ``retrain``, ``require``).
+        cache_dir: Override the cache folder.
+
+    Returns:
+        ``(model, history)``; ``history`` is a dict of lists of floats.
+
+    Raises:
+        CacheMiss: In require-cache mode, when the entry is missing or stale.
+        CacheCorrupt: In require-cache mode, when a cached file is damaged.
+        TypeError: When ``build_model`` does not return a compiled model.
+    """
+    mode = mode or settings.cache_mode()
+    if mode not in settings.MODES:
+        raise ValueError(f"mode must be one of {settings.MODES}")
+    if not _is_array_data(x) and data_key is None:
+        raise ValueError("x is not an array: pass data_key='...' to identify its content")
+    p = cache.paths(name, cache_dir)
+    if settings.smoke_mode():
+        epochs = min(epochs, 1)
+
+    model = _build(build_model, seed)
+    user_callbacks = list(callbacks)
+    fit_params = {
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "steps_per_epoch": steps_per_epoch,
+        "shuffle": shuffle,
+        "seed": seed,
+    }
+    data = {"x": x, "y": y, "validation": validation_data, "key": data_key}
+    spec = fingerprint.build_spec(model, data=data, fit=fit_params, callbacks=user_callbacks)
+    digest = fingerprint.spec_digest(spec)
+
+    entry = cache.read_manifest(p["manifest"])
+    wants_retrain = mode == "retrain" or (mode == "train" and settings.forced_retrain(name))
+    if entry is not None and not wants_retrain:
+        if entry.get("fingerprint") == digest:
+            problems = cache.verify_files(name, entry, cache_dir)
+            if not problems:
+                try:
+                    history = cache.load_history(p["history"])
+                    loaded = cache.load_model(p["model"]) if return_model else None
+                    if verbose:
+                        print(f"[cache] loaded {name} (trained in {entry.get('training_seconds', 0):.0f} s)")
+                    return loaded, history
+                except cache.CacheCorrupt as err:
+                    problems = [str(err)]
+            if mode == "require":
+                raise cache.CacheCorrupt(f"cached artifact {name!r} is damaged: " + "; ".join(problems))
+            print(f"[cache] {name}: " + "; ".join(problems) + " -> retraining")
+        else:
+            changes = fingerprint.describe_changes(entry.get("spec", {}), spec)
+            if mode == "require":
+                raise cache.CacheMiss(
+                    f"cached artifact {name!r} is stale: " + ("; ".join(changes) or "fingerprint differs")
+                )
+            print(f"[cache] {name} is stale (" + "; ".join(changes) + ") -> retraining")
+    elif entry is None and mode == "require":
+        raise cache.CacheMiss(
+            f"no cached artifact {name!r} in {p['manifest'].parent.parent}: "
+            "train it first (IMGCLS_CACHE_MODE=train), or check IMGCLS_CACHE_DIR"
+        )
+
+    return _train(name, model, spec, digest, x, y, validation_data, user_callbacks, fit_params,
+                  test_data, description, verbose, p, cache_dir)
+
+
+def _train(name, model, spec, digest, x, y, validation_data, user_callbacks, fit_params,
+           test_data, description, verbose, p, cache_dir):  # noqa: PLR0913 - internal
+    resumed, history, seconds = _load_progress(p["partial"], digest)
+    if resumed is not None:
+        model = resumed
+        print(f"[cache] resuming {name} from epoch {len(history.get('loss', []))}")
+    else:
+        print(f"[cache] training {name} for up to {fit_params['epochs']} epochs")
+    initial_epoch = len(history.get("loss", []))
+    model.steps_per_execution = DEFAULT_STEPS_PER_EXECUTION
+    model.train_function = model.test_function = model.predict_function = None
+    checkpoint = _EpochCheckpoint(p["partial"], digest, history, seconds)
+    all_callbacks = [*user_callbacks, _RestoreCallbackState(user_callbacks, history), checkpoint]
+    keras.utils.set_random_seed(fit_params["seed"] + initial_epoch)
+    t0 = time.perf_counter()
+    if initial_epoch < fit_params["epochs"]:
+        model.fit(
+            x,
+            y,
+            validation_data=validation_data,
+            epochs=fit_params["epochs"],
+            initial_epoch=initial_epoch,
+            batch_size=fit_params["batch_size"] if _is_array_data(x) else None,
+            steps_per_epoch=fit_params["steps_per_epoch"],
+            shuffle=fit_params["shuffle"],
+            callbacks=all_callbacks,
+            verbose=verbose,
+        )
+    history = cache.clean_history(checkpoint.history)
+    training_seconds = seconds + time.perf_counter() - t0
+    metrics = summarize_history(history)
+    if test_data is not None:
+        test = model.evaluate(*test_data, batch_size=512, verbose=0, return_dict=True)
+        metrics["test"] = {k: float(v) for k, v in test.items()}
+    model.steps_per_execution = 1
+
+    with cache.atomic_path(p["model"]) as tmp:
+        model.save(tmp)
+    cache.dump_history(p["history"], history)
+    entry = {
+        "name": name,
+        "description": description,
+        "fingerprint": digest,
+        "spec": spec,
+        "seed": fit_params["seed"],
+        "epochs_run": len(history.get("loss", [])),
+        "training_seconds": round(training_seconds, 2),
+        "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+        "versions": library_versions(),
+        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "argv0": os.path.basename(sys.argv[0])},
+        "data": _describe_data(x, y, validation_data, test_data),
+        "metrics": metrics,
+        "files": {
+            kind: {"path": str(p[kind].relative_to(p[kind].parent.parent)), "sha256": cache.sha256_file(p[kind])}
+            for kind in ("model", "history")
+        },
+    }
+    cache.write_json_atomic(p["manifest"], entry)
+    shutil.rmtree(p["partial"], ignore_errors=True)
+    print(f"[cache] stored {name} ({training_seconds:.0f} s): " + json.dumps(_rounded(metrics.get("best", {}))))
+    return model, history
+
+
+def _rounded(d: dict) -> dict:
+    return {k: round(v, 4) for k, v in d.items()}
+
+
+def _describe_data(x, y, validation_data, test_data) -> dict:
+    def shape(a):
+        return list(a.shape) if isinstance(a, np.ndarray) else type(a).__name__
+
+    out = {"x": shape(x), "y": shape(y) if y is not None else None}
+    if validation_data is not None:
+        out["validation"] = [shape(a) for a in validation_data]
+    if test_data is not None:
+        out["test"] = [shape(a) for a in test_data]
+        out["test_fingerprint"] = fingerprint.data_fingerprint(list(test_data))
+    return out

@@ -1,0 +1,234 @@
+# %% [markdown]
+# # Dense baselines: softmax regression and a two-layer MLP
+#
+# **Description:** the simplest classifiers for MNIST and Fashion-MNIST (seed 000,
+# Exercise 2), seed 004's 784-512-512-10 network with its batch-size experiment,
+# and seed 002's dense SVHN model when SVHN is present.
+
+# %% [markdown]
+# ## Setup
+
+# %%
+# %matplotlib inline
+import keras
+import numpy as np
+import pandas as pd
+
+import helpers as hp
+
+# %% tags=["parameters"]
+stop_training = False  # True: only load cached models, never train (for grading)
+
+# %%
+if stop_training:
+    hp.set_cache_mode("require")
+print("cache mode:", hp.cache_mode())
+
+# %% [markdown]
+# ## Prepare the data
+#
+# Both datasets: images flattened to 784-vectors in [0, 1], labels one-hot.
+# 20 % of each *training* set (stratified) becomes the validation set; the
+# test set is only used for the final numbers.
+
+# %%
+def prepare_flat(name: str, seed: int = 0) -> dict:
+    """Load a dataset and return flat train/validation/test splits."""
+    (x_full, y_full), (x_test, y_test), class_names = hp.load_dataset(name)
+    (x_train, y_train), (x_val, y_val) = hp.train_val_split(
+        hp.flatten_rescale(x_full), hp.one_hot(y_full), val_fraction=0.2, seed=seed)
+    return {"train": (x_train, y_train), "val": (x_val, y_val),
+            "test": (hp.flatten_rescale(x_test), hp.one_hot(y_test)),
+            "test_images": x_test, "class_names": class_names}
+
+
+mnist = prepare_flat("mnist")
+fashion = prepare_flat("fashion_mnist")
+print({k: v[0].shape for k, v in mnist.items() if k in ("train", "val", "test")})
+
+# %% [markdown]
+# ## Build: softmax regression (Exercise 2.1)
+#
+# No hidden layer: the 784 inputs feed a 10-unit softmax layer directly
+# (7 850 parameters). Categorical cross-entropy loss, plain SGD, accuracy metric.
+
+# %%
+def make_softmax_regression(learning_rate: float) -> keras.Model:
+    model = hp.build_mlp(784, [], num_classes=10, name="softmax_regression")
+    return hp.compile_classifier(model, keras.optimizers.SGD(learning_rate=learning_rate))
+
+
+make_softmax_regression(0.1).summary()
+
+# %% [markdown]
+# ## Train until the validation loss stops decreasing (Exercises 2.2 and 2.4)
+#
+# Early stopping watches the validation loss: training ends once it has not
+# improved for 10 epochs, and the weights of the best epoch are kept.
+
+# %%
+sgd_learning_rate = 0.1
+batch_size = 128
+max_epochs = 300
+
+# %%
+def early_stopping() -> keras.callbacks.EarlyStopping:
+    return keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
+
+
+softmax_models, softmax_histories = {}, {}
+for label, split in (("MNIST", mnist), ("Fashion-MNIST", fashion)):
+    name = "ex2_softmax_" + label.lower().replace("-", "_")
+    softmax_models[label], softmax_histories[label] = hp.fit_cached(
+        name, lambda: make_softmax_regression(sgd_learning_rate), *split["train"],
+        validation_data=split["val"], epochs=max_epochs, batch_size=batch_size,
+        callbacks=[early_stopping()], test_data=split["test"], seed=0)
+
+# %% [markdown]
+# ## Evaluate: learning curves (Exercises 2.3 and 2.4)
+
+# %%
+hp.plot_history(softmax_histories["MNIST"], "MNIST, softmax regression (SGD, learning rate 0.1)");
+
+# %%
+hp.plot_history(softmax_histories["Fashion-MNIST"], "Fashion-MNIST, softmax regression (SGD, learning rate 0.1)");
+
+# %%
+softmax_summary = pd.DataFrame({
+    label: {**hp.best_metrics(history),
+            "epochs_run": len(history["loss"]),
+            "test_accuracy": softmax_models[label].evaluate(*split["test"], verbose=0)[1]}
+    for (label, history), split in zip(softmax_histories.items(), (mnist, fashion))
+}).T
+softmax_summary.round(4)
+
+# %% [markdown]
+# ### Answer to Exercise 2.5 (max 2 sentences per dataset)
+
+# %%
+answer_2_5_mnist = """ANSWER_2_5_MNIST"""
+hp.check_answer(answer_2_5_mnist, max_sentences=2)
+
+# %%
+answer_2_5_fashion = """ANSWER_2_5_FASHION"""
+hp.check_answer(answer_2_5_fashion, max_sentences=2)
+
+# %% [markdown]
+# ## Build: seed 004's 784-512-512-10 network
+#
+# Two hidden layers of 512 ReLU units, each followed by 20 % dropout, a
+# softmax output, Adam, batch size 128.
+
+# %%
+def make_seed004_mlp() -> keras.Model:
+    model = hp.build_mlp(784, [512, 512], num_classes=10, dropout=0.2, name="mlp_512_512")
+    return hp.compile_classifier(model, keras.optimizers.Adam())
+
+
+make_seed004_mlp().summary()
+
+# %% [markdown]
+# ## Train and evaluate it on MNIST
+
+# %%
+mlp_epochs = 10
+mlp_model, mlp_history = hp.fit_cached(
+    "seed004_mlp_batch128", make_seed004_mlp, *mnist["train"], validation_data=mnist["val"],
+    epochs=mlp_epochs, batch_size=128, test_data=mnist["test"], seed=0)
+
+# %%
+hp.plot_history(mlp_history, "MNIST, 784-512-512-10 with dropout 0.2 (Adam, batch 128)");
+
+# %%
+test_loss, test_accuracy = mlp_model.evaluate(*mnist["test"], verbose=0)
+print(f"test accuracy {test_accuracy:.4f}, test loss {test_loss:.4f}")
+
+# %% [markdown]
+# ### Inspecting the output: nine right, nine wrong
+#
+# Green (bottom left) is the true digit, red (bottom right) the prediction.
+
+# %%
+mnist_test_labels = mnist["test"][1].argmax(axis=1)
+mlp_predictions = mlp_model.predict(mnist["test"][0], verbose=0).argmax(axis=1)
+correct_indices = np.flatnonzero(mlp_predictions == mnist_test_labels)
+incorrect_indices = np.flatnonzero(mlp_predictions != mnist_test_labels)
+print(f"{len(correct_indices)} correct, {len(incorrect_indices)} incorrect test digits")
+
+# %%
+hp.plot_some_samples(mnist["test_images"], mnist_test_labels, mlp_predictions,
+                     select_from=correct_indices, nrows=3, ncols=3, title="correctly classified");
+
+# %%
+hp.plot_some_samples(mnist["test_images"], mnist_test_labels, mlp_predictions,
+                     select_from=incorrect_indices, nrows=3, ncols=3, title="misclassified");
+
+# %% [markdown]
+# ## The batch-size experiment (seed 004)
+#
+# The same network and the same number of epochs with batch size 32 and with
+# batch size 10 000. The training time is the wall-clock time recorded in each
+# run's cache manifest on this 2-core CPU machine.
+
+# %%
+batch_runs = {}
+for batch in (32, 128, 10_000):
+    model, history = hp.fit_cached(
+        f"seed004_mlp_batch{batch}", make_seed004_mlp, *mnist["train"], validation_data=mnist["val"],
+        epochs=mlp_epochs, batch_size=batch, test_data=mnist["test"], seed=0)
+    batch_runs[batch] = {"model": model, "history": history}
+
+# %%
+batch_table = pd.DataFrame([{
+    "batch size": batch,
+    "updates per epoch": int(np.ceil(len(mnist["train"][0]) / batch)),
+    "training time [s]": hp.manifest(f"seed004_mlp_batch{batch}")["training_seconds"],
+    "final train loss": run["history"]["loss"][-1],
+    "test accuracy": run["model"].evaluate(*mnist["test"], verbose=0)[1],
+} for batch, run in batch_runs.items()]).set_index("batch size")
+batch_table.round(4)
+
+# %%
+hp.plot_histories({f"batch {b}": r["history"] for b, r in batch_runs.items()},
+                  title="Same network, same 10 epochs, three batch sizes");
+
+# %% [markdown]
+# ### Answer: how do batch sizes 10 000 and 32 affect training time and test accuracy?
+
+# %%
+answer_batch_size = """ANSWER_BATCH"""
+hp.check_answer(answer_batch_size, max_sentences=4)
+
+# %% [markdown]
+# ## Seed 002, Part 1: a dense pyramid on SVHN
+#
+# Seed 002 asks for a dense network of at least three layers shaped like a
+# pyramid, trained for at most 50 epochs on SVHN (at least 70 % validation
+# accuracy), first on RGB and then on grey images. It runs when SVHN is on
+# this machine; otherwise the next cell says how to get it.
+
+# %%
+svhn = hp.try_load_dataset("svhn")
+
+# %%
+if svhn is not None:
+    (x_svhn, y_svhn), (x_svhn_test, y_svhn_test), _ = svhn
+    splits = hp.svhn_seed_split(np.concatenate([x_svhn, x_svhn_test]),
+                                np.concatenate([y_svhn, y_svhn_test]), seed=1)
+    x_tr, y_tr = splits["train"]
+    x_va, y_va = splits["val"]
+    gray_split = (hp.flatten_rescale(hp.rgb2gray(x_tr)), hp.flatten_rescale(hp.rgb2gray(x_va)),
+                  hp.one_hot(y_tr), hp.one_hot(y_va))
+
+    def build_model_1_2() -> keras.Model:
+        model = hp.build_mlp(1024, [512, 256, 128], num_classes=10, name="svhn_pyramid")
+        return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=1e-3))
+
+    hp.run_evaluation("model_1_2", build_model_1_2, gray_split, train=True, epochs=50, batch_size=128)
+else:
+    print("Would run: a 1024-512-256-128-10 dense pyramid on grey SVHN (seed 002 splits), 50 epochs, via run_evaluation.")
+
+# %% [markdown]
+# ## Takeaways
+#
+# TAKEAWAYS

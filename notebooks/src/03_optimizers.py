@@ -1,0 +1,186 @@
+# %% [markdown]
+# # Optimizers: SGD learning rates, Adam, and noisy labels
+#
+# **Description:** one hidden layer of 128 ReLU units on MNIST, trained with SGD
+# at four learning rates and with Adam, then with 20 % of the training labels
+# randomised (seed 000, Exercise 3).
+
+# %% [markdown]
+# ## Setup
+
+# %%
+# %matplotlib inline
+import keras
+import numpy as np
+import pandas as pd
+
+import helpers as hp
+
+# %% tags=["parameters"]
+stop_training = False  # True: only load cached models, never train (for grading)
+
+# %%
+if stop_training:
+    hp.set_cache_mode("require")
+print("cache mode:", hp.cache_mode())
+
+# %% [markdown]
+# ## Prepare the data
+#
+# MNIST flattened to 784-vectors in [0, 1], one-hot labels, 20 % of the
+# training set (stratified) held out for validation; the test set is kept
+# for the final numbers and the misclassification analysis.
+
+# %%
+(x_train_full, y_train_full), (x_test_images, y_test_labels), class_names = hp.load_dataset("mnist")
+(x_train, y_train), (x_val, y_val) = hp.train_val_split(
+    hp.flatten_rescale(x_train_full), hp.one_hot(y_train_full), val_fraction=0.2, seed=0)
+x_test, y_test = hp.flatten_rescale(x_test_images), hp.one_hot(y_test_labels)
+print(x_train.shape, x_val.shape, x_test.shape)
+
+# %% [markdown]
+# ## Build: one hidden layer of 128 ReLU units (Exercise 3.1)
+#
+# Exactly the network asked for: 784 inputs, 128 ReLU units, 10 softmax
+# outputs (no extra bottleneck layer).
+
+# %%
+def make_mlp_128(optimizer: keras.optimizers.Optimizer) -> keras.Model:
+    model = hp.build_mlp(784, [128], num_classes=10, name="mlp_128")
+    return hp.compile_classifier(model, optimizer)
+
+
+make_mlp_128(keras.optimizers.SGD(learning_rate=0.1)).summary()
+
+# %% [markdown]
+# ## Train: SGD at four learning rates (Exercise 3.2)
+#
+# 50 epochs each with batch size 32 (Keras' default, as in the seed). The
+# weights of the epoch with the best validation accuracy are kept for the
+# test-set analysis; the curves show all 50 epochs.
+
+# %%
+epochs = 50
+batch_size = 32
+learning_rates = [1.0, 0.1, 0.01, 0.001]
+
+# %%
+def keep_best_weights() -> keras.callbacks.EarlyStopping:
+    """Never stops early (patience > epochs) but restores the best validation epoch."""
+    return keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True)
+
+
+sgd_histories = {}
+for lr in learning_rates:
+    _, sgd_histories[lr] = hp.fit_cached(
+        f"ex3_sgd_lr{lr}", lambda: make_mlp_128(keras.optimizers.SGD(learning_rate=lr)),
+        x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
+        callbacks=[keep_best_weights()], test_data=(x_test, y_test), seed=0, return_model=False)
+
+# %%
+hp.plot_histories({f"SGD lr={lr}": h for lr, h in sgd_histories.items()},
+                  title="MNIST, 1x128 ReLU: SGD with four learning rates");
+
+# %%
+hp.runs_table([{"learning rate": lr, "history": h} for lr, h in sgd_histories.items()]).set_index("learning rate").round(4)
+
+# %% [markdown]
+# ### Answer to Exercise 3.2 (max 2 sentences)
+
+# %%
+answer_3_2 = """ANSWER_3_2"""
+hp.check_answer(answer_3_2, max_sentences=2)
+
+# %% [markdown]
+# ## Train: Adam at its default learning rate (Exercise 3.3)
+
+# %%
+adam_model, adam_history = hp.fit_cached(
+    "ex3_adam", lambda: make_mlp_128(keras.optimizers.Adam()),
+    x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
+    callbacks=[keep_best_weights()], test_data=(x_test, y_test), seed=0)
+
+# %% [markdown]
+# ## Evaluate: SGD (learning rate 0.1) against Adam (Exercises 3.4 and 3.5)
+
+# %%
+good_lr = 0.1
+hp.plot_histories({f"SGD lr={good_lr}": sgd_histories[good_lr], "Adam lr=0.001": adam_history},
+                  title="MNIST, 1x128 ReLU: SGD (lr 0.1) vs Adam (default lr 0.001)");
+
+# %%
+optimizer_table = hp.runs_table([
+    {"optimizer": f"SGD lr={good_lr}", "history": sgd_histories[good_lr]},
+    {"optimizer": "Adam lr=0.001", "history": adam_history},
+]).set_index("optimizer")
+optimizer_table["test accuracy (best epoch)"] = [
+    hp.manifest(f"ex3_sgd_lr{good_lr}")["metrics"]["test"]["accuracy"],
+    adam_model.evaluate(x_test, y_test, verbose=0)[1],
+]
+optimizer_table.round(4)
+
+# %% [markdown]
+# ### Answer to Exercise 3.5 (max 3 sentences)
+
+# %%
+answer_3_5 = """ANSWER_3_5"""
+hp.check_answer(answer_3_5, max_sentences=3)
+
+# %% [markdown]
+# ## Misclassified test images (Exercise 3.6)
+#
+# The indices of every test image the Adam model gets wrong, and a sample of
+# them (green: true digit, red: prediction).
+
+# %%
+adam_predictions = adam_model.predict(x_test, verbose=0).argmax(axis=1)
+misclassified = np.flatnonzero(adam_predictions != y_test_labels)
+print(f"{len(misclassified)} of {len(y_test_labels)} test images are misclassified:")
+print(misclassified.tolist())
+
+# %%
+hp.plot_some_samples(x_test_images, y_test_labels, adam_predictions, select_from=misclassified,
+                     nrows=3, ncols=8, title="misclassified MNIST test digits (Adam)");
+
+# %% [markdown]
+# ## Train: 20 % random labels (Exercise 3.7)
+#
+# 20 % of the training examples get a label drawn uniformly at random (so
+# about 18 % end up wrong); the validation labels stay clean. Adam, 100 epochs,
+# compared with the same run on clean labels.
+
+# %%
+noisy_epochs = 100
+y_train_noisy, redrawn = hp.corrupt_labels(y_train, 0.2, seed=0)
+print(f"{len(redrawn)} labels redrawn, {np.mean(y_train_noisy.argmax(1) != y_train.argmax(1)):.1%} now wrong")
+
+# %%
+label_runs = {}
+for label, targets in (("clean labels", y_train), ("20 % random labels", y_train_noisy)):
+    name = "ex3_adam_100ep_clean" if targets is y_train else "ex3_adam_100ep_noisy20"
+    _, label_runs[label] = hp.fit_cached(
+        name, lambda: make_mlp_128(keras.optimizers.Adam()), x_train, targets,
+        validation_data=(x_val, y_val), epochs=noisy_epochs, batch_size=batch_size, seed=0,
+        return_model=False)
+
+# %%
+hp.plot_histories(label_runs, title="MNIST, Adam: clean vs 20 % random training labels");
+
+# %%
+noise_table = hp.runs_table([{"training labels": k, "history": h} for k, h in label_runs.items()]).set_index("training labels")
+noise_table["final val accuracy"] = [h["val_accuracy"][-1] for h in label_runs.values()]
+noise_table["epochs to 99 % train acc"] = [
+    next((i + 1 for i, a in enumerate(h["accuracy"]) if a >= 0.99), None) for h in label_runs.values()]
+noise_table.round(4)
+
+# %% [markdown]
+# ### Answer to Exercise 3.7 (max 2 sentences)
+
+# %%
+answer_3_7 = """ANSWER_3_7"""
+hp.check_answer(answer_3_7, max_sentences=2)
+
+# %% [markdown]
+# ## Takeaways
+#
+# TAKEAWAYS

@@ -1,0 +1,172 @@
+# %% [markdown]
+# # Width sweeps: how wide should one hidden layer be?
+#
+# **Description:** one-hidden-layer networks of 10 to 1000 units on Fashion-MNIST,
+# on clean data, with half of the training labels randomised and with Gaussian
+# input noise, each width trained with three seeds (seed 000, Exercise 4).
+
+# %% [markdown]
+# ## Setup
+
+# %%
+# %matplotlib inline
+import keras
+import numpy as np
+import pandas as pd
+
+import helpers as hp
+
+# %% tags=["parameters"]
+stop_training = False  # True: only load cached models, never train (for grading)
+
+# %%
+if stop_training:
+    hp.set_cache_mode("require")
+print("cache mode:", hp.cache_mode())
+
+# %% [markdown]
+# ## Prepare the data
+#
+# Fashion-MNIST images are flattened to 784-vectors in [0, 1] and the labels
+# one-hot encoded. The validation set (20 %, stratified) is split off the
+# *training* set; the test set stays untouched for final reporting.
+
+# %%
+(x_train_full, y_train_full), (x_test, y_test), class_names = hp.load_dataset("fashion_mnist")
+x_flat = hp.flatten_rescale(x_train_full)
+y_onehot = hp.one_hot(y_train_full)
+(x_train, y_train), (x_val, y_val) = hp.train_val_split(x_flat, y_onehot, val_fraction=0.2, seed=0)
+x_test_flat, y_test_onehot = hp.flatten_rescale(x_test), hp.one_hot(y_test)
+input_dim, num_classes = x_train.shape[1], y_train.shape[1]
+print(x_train.shape, x_val.shape, x_test_flat.shape)
+
+# %% [markdown]
+# ## Build
+#
+# One builder for every run: a single hidden ReLU layer of the given width and
+# a softmax output, trained with Adam at its default learning rate.
+
+# %%
+def make_one_layer_mlp(width: int) -> keras.Model:
+    model = hp.build_mlp(input_dim, [width], num_classes=num_classes)
+    return hp.compile_classifier(model, keras.optimizers.Adam())
+
+
+make_one_layer_mlp(100).summary()
+
+# %% [markdown]
+# ## Train: clean labels (Exercise 4.1)
+#
+# Five widths from 10 to 1000, 50 epochs each, three seeds per width. Every
+# run is cached; a re-run loads all of them in seconds.
+
+# %%
+widths = [10, 30, 100, 300, 1000]
+seeds = [0, 1, 2]
+batch_size = 128
+clean_epochs = 50
+
+# %%
+clean_table, clean_histories = hp.run_sweep(
+    "ex4_clean", make_one_layer_mlp, widths, x_train, y_train,
+    param="width", seeds=seeds, validation_data=(x_val, y_val),
+    epochs=clean_epochs, batch_size=batch_size,
+)
+
+# %% [markdown]
+# ## Evaluate: best validation loss and accuracy vs width (Exercise 4.2)
+
+# %%
+hp.plot_metric_vs_param(clean_table, "width", ("best_val_loss", "best_val_accuracy"),
+                        title="Fashion-MNIST, clean labels: best validation metrics vs width");
+
+# %%
+clean_summary = clean_table.groupby("width")[["best_val_loss", "best_val_accuracy", "best_val_loss_epoch", "final_train_accuracy"]].median()
+clean_summary
+
+# %% [markdown]
+# The learning curves of the narrowest and the widest network (seed 0) show
+# where the best validation loss is reached and what happens after it.
+
+# %%
+hp.plot_histories({f"width {w}": clean_histories[(w, 0)] for w in (10, 1000)},
+                  title="Clean Fashion-MNIST: narrowest vs widest network (seed 0)");
+
+# %%
+best_row = clean_table.loc[clean_table["best_val_accuracy"].idxmax()]
+print(f"best validation accuracy: {best_row.best_val_accuracy:.4f} "
+      f"(width {best_row.width}, seed {best_row.seed}, epoch {best_row.best_val_accuracy_epoch})")
+
+# %% [markdown]
+# ## Train: noisy labels (Exercise 4.3)
+#
+# Half of the training labels (p = 0.5) get a new label drawn uniformly at
+# random; the validation labels stay clean, so validation accuracy still
+# measures how well the true classes are learnt. Four widths from 10 to 250,
+# 150 epochs, three seeds.
+
+# %%
+label_noise = 0.5
+y_train_noisy, changed = hp.corrupt_labels(y_train, label_noise, seed=0)
+print(f"{len(changed)} labels redrawn; {np.mean(y_train_noisy.argmax(1) != y_train.argmax(1)):.1%} now differ from the truth")
+
+# %%
+noisy_widths = [10, 30, 100, 250]
+noisy_epochs = 150
+
+# %%
+label_noise_table, label_noise_histories = hp.run_sweep(
+    "ex4_labelnoise50", make_one_layer_mlp, noisy_widths, x_train, y_train_noisy,
+    param="width", seeds=seeds, validation_data=(x_val, y_val),
+    epochs=noisy_epochs, batch_size=batch_size,
+)
+
+# %%
+hp.plot_metric_vs_param(label_noise_table, "width", ("best_val_loss", "best_val_accuracy"),
+                        title="Fashion-MNIST, 50 % random training labels: best validation metrics vs width");
+
+# %%
+hp.plot_histories({f"width {w}": label_noise_histories[(w, 0)] for w in (10, 250)},
+                  title="50 % random labels: narrowest vs widest network (seed 0)");
+
+# %% [markdown]
+# ## Train: Gaussian input noise (Exercise 4.4, bonus)
+#
+# Clean labels, but every pixel (on the [0, 1] scale) gets zero-mean Gaussian
+# noise of **variance 0.1** (standard deviation 0.32), drawn once for the
+# training and once for the validation images. Same widths, epochs and seeds.
+
+# %%
+input_noise_variance = 0.1
+x_train_noisy = hp.add_gaussian_noise(x_train, input_noise_variance, seed=0)
+x_val_noisy = hp.add_gaussian_noise(x_val, input_noise_variance, seed=1)
+
+# %%
+hp.plot_some_samples(x_train_noisy, y_train, nrows=2, ncols=6, label_mapping=class_names,
+                     title="training images with input noise of variance 0.1");
+
+# %%
+input_noise_table, input_noise_histories = hp.run_sweep(
+    "ex4_inputnoise0.1", make_one_layer_mlp, noisy_widths, x_train_noisy, y_train,
+    param="width", seeds=seeds, validation_data=(x_val_noisy, y_val),
+    epochs=noisy_epochs, batch_size=batch_size,
+)
+
+# %%
+hp.plot_metric_vs_param(input_noise_table, "width", ("best_val_loss", "best_val_accuracy"),
+                        title="Fashion-MNIST, input noise (variance 0.1): best validation metrics vs width");
+
+# %% [markdown]
+# ## Compare the three width-performance curves (Exercise 4.5)
+
+# %%
+all_runs = pd.concat([
+    clean_table.assign(dataset="clean"),
+    label_noise_table.assign(dataset="50 % random labels"),
+    input_noise_table.assign(dataset="input noise, variance 0.1"),
+])
+hp.plot_metric_vs_param(all_runs, "width", ("best_val_loss", "best_val_accuracy", "final_train_accuracy"),
+                        group="dataset", title="Width-performance curves of the three datasets");
+
+# %%
+all_runs.groupby(["dataset", "width"])[["best_val_loss", "best_val_accuracy", "best_val_loss_epoch", "final_train_accuracy"]].median().round(4)

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Main job: set up what is missing, then execute every notebook in order from the
+# cache (training only what is not cached) and write them back with outputs,
+# plus an HTML copy of each in reports/html/.
+#   ./run.sh                  # all notebooks, train only missing results
+#   ./run.sh --mode require   # never train (grading); fails on a missing artifact
+#   ./run.sh 03_optimizers    # only notebooks whose name contains this
+set -euo pipefail
+cd "$(dirname "$0")"
+scripts/setup_env.sh
+if [ -z "${IMGCLS_DATA_DIR:-}" ] && [ -d ../shared/datasets ]; then
+  export IMGCLS_DATA_DIR="$PWD/../shared/datasets"
+fi
+export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
+exec .venv/bin/python scripts/run_notebooks.py "$@"

@@ -1,0 +1,39 @@
+"""Shared fixtures: a temporary cache, the offline datasets, clean switches."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATA = Path(os.environ.get("IMGCLS_DATA_DIR", ROOT.parent / "shared" / "datasets"))
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def have_real_data(name: str = "mnist") -> bool:
+    folder = {"mnist": "mnist", "fashion_mnist": "fashion-mnist"}[name]
+    return (SHARED_DATA / folder / "train-images-idx3-ubyte.gz").is_file()
+
+
+@pytest.fixture(autouse=True)
+def _clean_switches(monkeypatch):
+    """Every test starts in train mode, not smoke, with no forced retrains."""
+    from helpers import settings
+
+    for var in ("IMGCLS_CACHE_MODE", "IMGCLS_RETRAIN", "IMGCLS_SMOKE", "IMGCLS_CACHE_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    settings.set_cache_mode(None)
+    yield
+    settings.set_cache_mode(None)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """A temporary cache folder, also set as IMGCLS_CACHE_DIR."""
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    monkeypatch.setenv("IMGCLS_CACHE_DIR", str(folder))
+    return folder

@@ -1,0 +1,163 @@
+"""Dataset loaders on real-format fixture files and on the offline datasets."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import struct
+
+import numpy as np
+import pytest
+from conftest import SHARED_DATA, have_real_data
+
+from helpers import data
+
+
+def write_idx(path, array: np.ndarray) -> None:
+    header = struct.pack(">HBB", 0, 0x08, array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    with gzip.open(path, "wb") as fh:
+        fh.write(header + array.astype(np.uint8).tobytes())
+
+
+def make_idx_folder(root, name="mnist", n_train=20, n_test=10, seed=0):
+    rng = np.random.default_rng(seed)
+    folder = root / name
+    folder.mkdir(parents=True)
+    arrays = {
+        "train-images-idx3-ubyte.gz": rng.integers(0, 256, (n_train, 28, 28)),
+        "train-labels-idx1-ubyte.gz": np.arange(n_train) % 10,
+        "t10k-images-idx3-ubyte.gz": rng.integers(0, 256, (n_test, 28, 28)),
+        "t10k-labels-idx1-ubyte.gz": np.arange(n_test) % 10,
+    }
+    for fname, arr in arrays.items():
+        write_idx(folder / fname, arr)
+    return arrays
+
+
+def test_idx_folder_loads_exact_arrays(tmp_path):
+    arrays = make_idx_folder(tmp_path, "fashion-mnist")
+    (x_tr, y_tr), (x_te, y_te), names = data.load_dataset("fashion_mnist", tmp_path, download=False)
+    assert x_tr.dtype == np.uint8 and x_tr.shape == (20, 28, 28)
+    np.testing.assert_array_equal(x_tr, arrays["train-images-idx3-ubyte.gz"])
+    np.testing.assert_array_equal(y_te, arrays["t10k-labels-idx1-ubyte.gz"])
+    assert y_tr.dtype == np.int64
+    assert names[0] == "T-shirt/top" and len(names) == 10
+
+
+def test_lookup_order_prefers_argument_over_env(tmp_path, monkeypatch):
+    make_idx_folder(tmp_path / "arg", n_train=20)
+    make_idx_folder(tmp_path / "env", n_train=30)
+    monkeypatch.setenv("IMGCLS_DATA_DIR", str(tmp_path / "env"))
+    assert len(data.load_dataset("mnist", tmp_path / "arg", download=False).train[0]) == 20
+    assert len(data.load_dataset("mnist", download=False).train[0]) == 30
+
+
+def test_truncated_idx_is_reported(tmp_path):
+    make_idx_folder(tmp_path)
+    path = tmp_path / "mnist" / "train-images-idx3-ubyte.gz"
+    raw = gzip.decompress(path.read_bytes())
+    path.write_bytes(gzip.compress(raw[:-100]))
+    with pytest.raises(data.DatasetCorrupt, match="expected"):
+        data.load_dataset("mnist", tmp_path, download=False)
+
+
+def test_missing_dataset_is_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.delenv("IMGCLS_DATA_DIR", raising=False)
+    with pytest.raises(data.DatasetUnavailable) as info:
+        data.load_dataset("svhn", tmp_path, download=False)
+    message = str(info.value)
+    assert str(tmp_path) in message and "train_32x32.mat" in message
+    assert info.value.__suppress_context__ or info.value.__cause__ is None
+
+
+def test_failed_download_becomes_dataset_unavailable(tmp_path, monkeypatch):
+    def boom(name):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(data, "_download", boom)
+    with pytest.raises(data.DatasetUnavailable, match="network is unreachable") as info:
+        data.load_dataset("cifar10", tmp_path, download=True)
+    assert info.value.__cause__ is None
+
+
+def test_try_load_dataset_prints_one_line(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("IMGCLS_OFFLINE", "1")
+    assert data.try_load_dataset("svhn", tmp_path) is None
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1 and "svhn" in out[0]
+
+
+def test_unknown_name():
+    with pytest.raises(ValueError, match="unknown dataset"):
+        data.load_dataset("imagenet")
+
+
+def test_svhn_mat_maps_label_10_to_zero(tmp_path):
+    from scipy.io import loadmat, savemat
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "svhn"
+    folder.mkdir()
+    for split, n in (("train", 12), ("test", 6)):
+        x = rng.integers(0, 256, (32, 32, 3, n), dtype=np.uint8)
+        y = (np.arange(n) % 10 + 1).reshape(n, 1).astype(np.uint8)  # 1..10, 10 means zero
+        savemat(folder / f"{split}_32x32.mat", {"X": x, "y": y})
+    (x_tr, y_tr), (x_te, y_te), _ = data.load_dataset("svhn", tmp_path, download=False)
+    assert x_tr.shape == (12, 32, 32, 3) and x_tr.dtype == np.uint8
+    assert y_tr.tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1, 2]
+    # image i is X[:, :, :, i] in the file
+    raw = loadmat(folder / "train_32x32.mat")["X"]
+    np.testing.assert_array_equal(x_tr[3], raw[:, :, :, 3])
+
+
+def test_cifar_batches_load(tmp_path):
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    expected = []
+    for fname in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), b"labels": [1, 2, 3, 9]}
+        expected.append(batch)
+        with open(folder / fname, "wb") as fh:
+            pickle.dump(batch, fh)
+    (x_tr, y_tr), (x_te, y_te), names = data.load_dataset("cifar10", tmp_path, download=False)
+    assert x_tr.shape == (20, 32, 32, 3) and x_te.shape == (4, 32, 32, 3)
+    # channel-first rows become channel-last images: red plane first
+    np.testing.assert_array_equal(x_tr[0, :, :, 0].ravel(), expected[0][b"data"][0, :1024])
+    assert y_te.tolist() == [1, 2, 3, 9] and names[9] == "truck"
+
+
+def test_cifar_batch_with_code_is_refused(tmp_path):
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for fname in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        with open(folder / fname, "wb") as fh:
+            pickle.dump({b"data": Evil(), b"labels": [0]}, fh)
+    with pytest.raises(pickle.UnpicklingError, match="refused"):
+        data.load_dataset("cifar10", tmp_path, download=False)
+
+
+def test_smoke_mode_subsamples(tmp_path, monkeypatch):
+    make_idx_folder(tmp_path, n_train=1500, n_test=700)
+    monkeypatch.setenv("IMGCLS_SMOKE", "1")
+    (x_tr, _), (x_te, _), _ = data.load_dataset("mnist", tmp_path, download=False)
+    assert len(x_tr) == 1000 and len(x_te) == 500
+
+
+@pytest.mark.skipif(not have_real_data("mnist"), reason="offline MNIST not present")
+def test_real_mnist_matches_published_statistics():
+    (x_tr, y_tr), (x_te, y_te), _ = data.load_dataset("mnist", SHARED_DATA, download=False)
+    assert x_tr.shape == (60000, 28, 28) and x_te.shape == (10000, 28, 28)
+    assert np.bincount(y_tr).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+    assert abs(x_tr.mean() / 255 - 0.1307) < 1e-3 and abs((x_tr / 255).std() - 0.3081) < 1e-3
+
+
+@pytest.mark.skipif(not have_real_data("fashion_mnist"), reason="offline Fashion-MNIST not present")
+def test_real_fashion_mnist_matches_published_statistics():
+    (x_tr, y_tr), _, _ = data.load_dataset("fashion_mnist", SHARED_DATA, download=False)
+    assert np.bincount(y_tr).tolist() == [6000] * 10
+    assert abs(x_tr.mean() / 255 - 0.2860) < 1e-3 and abs((x_tr / 255).std() - 0.3530) < 1e-3

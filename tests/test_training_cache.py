@@ -1,0 +1,265 @@
+"""The training cache: hits never train, changes miss, damage is detected."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import cache, settings, training
+from helpers.training import fit_cached
+
+RNG = np.random.default_rng(0)
+X = RNG.normal(size=(64, 8)).astype(np.float32)
+Y = keras.utils.to_categorical(RNG.integers(0, 3, 64), 3).astype(np.float32)
+VAL = (X[:16], Y[:16])
+
+
+def make_builder(width=4, lr=0.01):
+    def build():
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(width, activation="relu"),
+                                  keras.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss="categorical_crossentropy",
+                      metrics=["accuracy"])
+        return model
+
+    return build
+
+
+@pytest.fixture
+def fit_counter(monkeypatch):
+    """Count real calls of keras' fit (the original, under the guard)."""
+    calls = []
+    original = training._original_fit
+
+    def counting_fit(self, *args, **kwargs):
+        calls.append(kwargs.get("epochs"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_original_fit", counting_fit)
+    return calls
+
+
+def run(name="m", builder=None, x=X, y=Y, **kw):
+    kw.setdefault("epochs", 2)
+    kw.setdefault("batch_size", 16)
+    return fit_cached(name, builder or make_builder(), x, y, validation_data=VAL, verbose=0, **kw)
+
+
+def test_first_call_trains_and_writes_model_history_manifest(cache_dir, fit_counter):
+    model, history = run()
+    assert fit_counter == [2]
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(type(v) is float for v in history["loss"]) and len(history["loss"]) == 2
+    p = cache.paths("m")
+    assert p["model"].is_file() and p["history"].is_file()
+    entry = json.loads(p["manifest"].read_text())
+    assert entry["seed"] == 0 and entry["epochs_run"] == 2
+    assert entry["versions"]["keras"] == keras.__version__
+    assert entry["training_seconds"] > 0
+    assert entry["metrics"]["final"]["loss"] == history["loss"][-1]
+    assert entry["files"]["model"]["sha256"] == cache.sha256_file(p["model"])
+    assert not p["partial"].exists(), "partial state is removed after a finished run"
+
+
+def test_cache_hit_never_calls_fit(cache_dir, fit_counter):
+    _, first = run()
+    model, second = run()
+    assert fit_counter == [2], "the second call must load, not train"
+    assert second == first
+    assert isinstance(model, keras.Model)
+    np.testing.assert_allclose(model.predict(X, verbose=0).sum(1), 1.0, rtol=1e-5)
+
+
+def test_cache_hit_is_independent_of_cell_order(cache_dir, fit_counter):
+    run()
+    make_builder(width=7)()  # other models made in between shift Keras' auto names
+    keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    run()
+    assert fit_counter == [2]
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"builder": make_builder(width=5)}, "architecture"),
+        ({"builder": make_builder(lr=0.1)}, "compile"),
+        ({"epochs": 3}, "epochs: 2 -> 3"),
+        ({"batch_size": 8}, "batch_size: 16 -> 8"),
+        ({"seed": 1}, "seed: 0 -> 1"),
+        ({"x": X + 1.0}, "data"),
+        ({"callbacks": [keras.callbacks.EarlyStopping(patience=1)]}, "callbacks"),
+    ],
+)
+def test_changed_config_is_a_miss(cache_dir, fit_counter, change, expected):
+    run()
+    with pytest.raises(cache.CacheMiss, match=expected):
+        run(mode="require", **change)
+    run(**change)
+    assert len(fit_counter) == 2, "a changed fingerprint retrains in train mode"
+
+
+def test_require_mode_without_entry_names_the_artifact(cache_dir, fit_counter):
+    with pytest.raises(cache.CacheMiss, match="no cached artifact 'absent'"):
+        run("absent", mode="require")
+    assert fit_counter == []
+
+
+def test_require_mode_from_environment_cannot_be_overridden(cache_dir, monkeypatch, fit_counter):
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "require")
+    settings.set_cache_mode("train")
+    assert settings.cache_mode() == "require"
+    with pytest.raises(cache.CacheMiss):
+        run()
+    assert fit_counter == []
+
+
+def test_fit_is_forbidden_in_require_mode(cache_dir):
+    settings.set_cache_mode("require")
+    model = make_builder()()
+    with pytest.raises(training.TrainingForbidden):
+        model.fit(X, Y, epochs=1, verbose=0)
+
+
+def test_retrain_mode_and_pattern_force_training(cache_dir, monkeypatch, fit_counter):
+    run()
+    run(mode="retrain")
+    monkeypatch.setenv("IMGCLS_RETRAIN", "other,m*")
+    run()
+    assert fit_counter == [2, 2, 2]
+
+
+def test_truncated_model_is_detected(cache_dir, fit_counter):
+    run()
+    path = cache.paths("m")["model"]
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(cache.CacheCorrupt, match="m.keras"):
+        run(mode="require")
+    run()  # train mode treats it as missing and retrains
+    assert fit_counter == [2, 2]
+    cache.load_model(path)  # the retrained file is valid again
+
+
+def test_corrupt_history_is_detected(cache_dir, fit_counter):
+    run()
+    path = cache.paths("m")["history"]
+    path.write_bytes(path.read_bytes()[:10])
+    with pytest.raises(cache.CacheCorrupt, match="m.pkl"):
+        run(mode="require")
+
+
+def test_crafted_history_pickle_is_refused_and_runs_no_code(cache_dir, tmp_path):
+    run()
+    marker = tmp_path / "pwned"
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    p = cache.paths("m")
+    p["history"].write_bytes(pickle.dumps({"loss": [Payload()]}))
+    # even with a manifest claiming the right hash, loading must refuse it
+    entry = json.loads(p["manifest"].read_text())
+    entry["files"]["history"]["sha256"] = cache.sha256_file(p["history"])
+    p["manifest"].write_text(json.dumps(entry))
+    with pytest.raises(cache.CacheCorrupt, match="refused"):
+        run(mode="require")
+    with pytest.raises(cache.CacheCorrupt, match="refused"):
+        cache.load_history(p["history"])
+    assert not marker.exists()
+
+
+def test_history_that_is_not_float_lists_is_refused(tmp_path):
+    path = tmp_path / "h.pkl"
+    path.write_bytes(pickle.dumps({"loss": "abc"}))
+    with pytest.raises(cache.CacheCorrupt, match="lists of numbers"):
+        cache.load_history(path)
+
+
+def test_interrupted_save_leaves_nothing_that_loads(cache_dir, monkeypatch):
+    def dying_save(self, filepath, *args, **kwargs):
+        with open(filepath, "wb") as fh:
+            fh.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt("killed mid-save")
+
+    monkeypatch.setattr(keras.Model, "save", dying_save)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    p = cache.paths("m")
+    assert not p["model"].exists() and not p["manifest"].exists()
+    assert not list(p["model"].parent.glob(".m.tmp*")), "temporary files are cleaned up"
+    monkeypatch.undo()
+    with pytest.raises(cache.CacheMiss):
+        run(mode="require")
+
+
+def test_model_file_without_manifest_is_not_trusted(cache_dir, fit_counter):
+    run()
+    cache.paths("m")["manifest"].unlink()
+    with pytest.raises(cache.CacheMiss):
+        run(mode="require")
+
+
+def test_interrupted_training_keeps_per_epoch_progress(cache_dir, fit_counter):
+    class StopAfter(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt("session ended during the third epoch")
+
+    with pytest.raises(KeyboardInterrupt):
+        run(epochs=4, callbacks=[StopAfter()])
+    assert not cache.paths("m")["manifest"].exists(), "an unfinished run is not a cache entry"
+    progress = json.loads((cache.paths("m")["partial"] / "progress.json").read_text())
+    assert len(progress["history"]["loss"]) == 2
+    assert progress["fingerprint"]
+
+
+def test_resume_continues_with_same_fingerprint(cache_dir, monkeypatch):
+    starts = []
+    original = training._original_fit
+
+    def interrupted_fit(self, *args, **kwargs):
+        starts.append(kwargs["initial_epoch"])
+        if len(starts) == 1:
+            kwargs["epochs"] = 2  # the "session" ends after two epochs ...
+            original(self, *args, **kwargs)
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_original_fit", interrupted_fit)
+    with pytest.raises(KeyboardInterrupt):
+        run(epochs=5)
+    _, history = run(epochs=5)  # ... and the next one continues at epoch 2
+    assert starts == [0, 2]
+    assert len(history["loss"]) == 5
+    assert json.loads(cache.paths("m")["manifest"].read_text())["epochs_run"] == 5
+
+
+def test_builder_must_return_a_compiled_model(cache_dir):
+    with pytest.raises(TypeError, match="returned nothing"):
+        fit_cached("b", lambda: None, X, Y, epochs=1)
+    with pytest.raises(TypeError, match="compile"):
+        fit_cached("b", lambda: keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)]), X, Y, epochs=1)
+
+
+@pytest.mark.parametrize("bad", ["../x", "a/b", "", ".hidden", "x" * 200])
+def test_unsafe_names_are_refused(cache_dir, bad):
+    with pytest.raises(ValueError):
+        run(bad)
+
+
+def test_test_data_metrics_are_recorded(cache_dir):
+    model, _ = run(test_data=VAL)
+    entry = cache.manifest("m")
+    expected = model.evaluate(*VAL, verbose=0, return_dict=True)
+    assert entry["metrics"]["test"]["accuracy"] == pytest.approx(expected["accuracy"])
+
+
+def test_smoke_mode_caps_epochs(cache_dir, monkeypatch, fit_counter):
+    monkeypatch.setenv("IMGCLS_SMOKE", "1")
+    _, history = run(epochs=5)
+    assert len(history["loss"]) == 1
