@@ -45,8 +45,8 @@ from helpers.prepare import (
     svhn_seed_split,
     train_val_split,
 )
-from helpers.sweeps import run_sweep
 from helpers.settings import cache_mode, set_cache_mode, smoke_mode
+from helpers.sweeps import run_sweep
 from helpers.training import TrainingForbidden, fit_cached
 
 __all__ = [name for name in dir() if not name.startswith("_")]

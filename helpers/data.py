@@ -237,9 +237,7 @@ def _from_folder(name: str, root: Path) -> tuple[tuple, tuple] | None:
     elif name == "svhn":
         folder = root / "svhn"
         if (folder / "train_32x32.mat").is_file() and (folder / "test_32x32.mat").is_file():
-            return load_svhn_mat(folder / "train_32x32.mat"), load_svhn_mat(
-                folder / "test_32x32.mat"
-            )
+            return load_svhn_mat(folder / "train_32x32.mat"), load_svhn_mat(folder / "test_32x32.mat")
     elif name == "cifar10":
         folder = root / "cifar-10-batches-py"
         if (folder / "test_batch").is_file():
@@ -321,8 +319,7 @@ def load_dataset(
         x_test, y_test = _smoke_subset(x_test, y_test, 500)
     if verbose:
         print(
-            f"{name}: {len(x_train)} training and {len(x_test)} test images "
-            f"of shape {x_train.shape[1:]} from {source}"
+            f"{name}: {len(x_train)} training and {len(x_test)} test images of shape {x_train.shape[1:]} from {source}"
         )
     return LoadedDataset((x_train, y_train), (x_test, y_test), list(CLASS_NAMES[name]))
 

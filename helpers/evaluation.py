@@ -14,6 +14,7 @@ from helpers import cache, settings
 from helpers.training import fit_cached
 
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
+_ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx|resp|Fig|Eq|Ex)\.", re.IGNORECASE)
 
 
 def shout(text: str, verbose: int = 1) -> None:
@@ -111,9 +112,10 @@ def run_evaluation(
 def count_sentences(text: str) -> int:
     """Count sentences: runs of ``.``, ``!`` or ``?`` followed by space or the end.
 
-    Decimal numbers such as ``0.91`` do not end a sentence.
+    Decimal numbers such as ``0.91`` and abbreviations such as ``e.g.`` do not
+    end a sentence.
     """
-    stripped = text.strip()
+    stripped = _ABBREVIATIONS.sub(lambda m: m.group(1), text.strip())
     if not stripped:
         return 0
     ends = len(_SENTENCE_END.findall(stripped))

@@ -88,8 +88,7 @@ def plot_some_samples(
         if y_int is not None:
             ax.text(0, -0.02, label_mapping[y_int[idx]], color="green", va="top", transform=ax.transAxes)
         if yhat_int is not None:
-            ax.text(1, -0.02, label_mapping[yhat_int[idx]], color="red", va="top", ha="right",
-                    transform=ax.transAxes)
+            ax.text(1, -0.02, label_mapping[yhat_int[idx]], color="red", va="top", ha="right", transform=ax.transAxes)
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -239,12 +238,22 @@ def plot_confusion_matrix(
     """Confusion matrix as a seaborn heatmap (counts, or rows normalised to 1)."""
     from sklearn.metrics import confusion_matrix
 
-    cm = confusion_matrix(_labels(y_true), _labels(y_pred), labels=range(len(class_names)),
-                          normalize="true" if normalize else None)
+    cm = confusion_matrix(
+        _labels(y_true), _labels(y_pred), labels=range(len(class_names)), normalize="true" if normalize else None
+    )
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 6))
-    sns.heatmap(cm, annot=True, fmt=".2f" if normalize else "d", cmap="Blues", cbar=True,
-                xticklabels=class_names, yticklabels=class_names, ax=ax, annot_kws={"fontsize": 7})
+    sns.heatmap(
+        cm,
+        annot=True,
+        fmt=".2f" if normalize else "d",
+        cmap="Blues",
+        cbar=True,
+        xticklabels=class_names,
+        yticklabels=class_names,
+        ax=ax,
+        annot_kws={"fontsize": 7},
+    )
     ax.set_xlabel("predicted label")
     ax.set_ylabel("true label")
     ax.set_title(title or ("confusion matrix (row-normalised)" if normalize else "confusion matrix (counts)"))
@@ -287,15 +296,26 @@ def plot_feature_maps(maps: np.ndarray, *, title: str = "", ncols: int = 16) -> 
     return fig
 
 
-def plot_embedding(points: np.ndarray, labels: Any, class_names: Sequence[str], *, title: str = "", ax: Any = None) -> Figure:
+def plot_embedding(
+    points: np.ndarray, labels: Any, class_names: Sequence[str], *, title: str = "", ax: Any = None
+) -> Figure:
     """Scatter a 2-D embedding, coloured by class."""
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 7))
     labels = _labels(labels)
-    frame = pd.DataFrame({"dim 1": points[:, 0], "dim 2": points[:, 1],
-                          "class": [class_names[i] for i in labels]})
-    sns.scatterplot(data=frame, x="dim 1", y="dim 2", hue="class", hue_order=list(class_names),
-                    palette="tab10", s=6, alpha=0.6, linewidth=0, ax=ax)
+    frame = pd.DataFrame({"dim 1": points[:, 0], "dim 2": points[:, 1], "class": [class_names[i] for i in labels]})
+    sns.scatterplot(
+        data=frame,
+        x="dim 1",
+        y="dim 2",
+        hue="class",
+        hue_order=list(class_names),
+        palette="tab10",
+        s=6,
+        alpha=0.6,
+        linewidth=0,
+        ax=ax,
+    )
     ax.legend(markerscale=3, fontsize=8, bbox_to_anchor=(1.01, 1), loc="upper left")
     ax.set_title(title or "2-D embedding")
     ax.figure.tight_layout()

@@ -77,15 +77,11 @@ def train_val_split(
     """
     labels = np.asarray(y)
     strata = labels.argmax(axis=1) if labels.ndim == 2 else labels
-    x_tr, x_val, y_tr, y_val = train_test_split(
-        x, y, test_size=val_fraction, stratify=strata, random_state=seed
-    )
+    x_tr, x_val, y_tr, y_val = train_test_split(x, y, test_size=val_fraction, stratify=strata, random_state=seed)
     return (x_tr, y_tr), (x_val, y_val)
 
 
-def svhn_seed_split(
-    x: np.ndarray, y: np.ndarray, *, seed: int = 1
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def svhn_seed_split(x: np.ndarray, y: np.ndarray, *, seed: int = 1) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Seed 002's SVHN splits: 80/20 train/test, then 80/20 train/validation.
 
     Seed 002 used the merged OpenML copy of SVHN (all 99 289 images), so pass
@@ -94,18 +90,12 @@ def svhn_seed_split(
     Returns:
         A dict with ``"train"``, ``"val"`` and ``"test"`` pairs.
     """
-    x_all, x_test, y_all, y_test = train_test_split(
-        x, y, train_size=0.8, stratify=y, random_state=seed
-    )
-    x_tr, x_val, y_tr, y_val = train_test_split(
-        x_all, y_all, train_size=0.8, stratify=y_all, random_state=seed
-    )
+    x_all, x_test, y_all, y_test = train_test_split(x, y, train_size=0.8, stratify=y, random_state=seed)
+    x_tr, x_val, y_tr, y_val = train_test_split(x_all, y_all, train_size=0.8, stratify=y_all, random_state=seed)
     return {"train": (x_tr, y_tr), "val": (x_val, y_val), "test": (x_test, y_test)}
 
 
-def corrupt_labels(
-    y: np.ndarray, p: float, *, num_classes: int = 10, seed: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def corrupt_labels(y: np.ndarray, p: float, *, num_classes: int = 10, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Give a fraction ``p`` of the examples a new label drawn uniformly at random.
 
     Exactly ``round(p * N)`` distinct examples are chosen; their new label is

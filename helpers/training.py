@@ -79,11 +79,7 @@ def library_versions() -> dict[str, str]:
 def summarize_history(history: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     """Return the final and best value of every curve (max for accuracies)."""
     final = {k: v[-1] for k, v in history.items() if v}
-    best = {
-        k: (max(v) if "acc" in k else min(v))
-        for k, v in history.items()
-        if v and k != "learning_rate"
-    }
+    best = {k: (max(v) if "acc" in k else min(v)) for k, v in history.items() if v and k != "learning_rate"}
     return {"final": final, "best": best}
 
 
@@ -270,12 +266,40 @@ def fit_cached(
             "train it first (IMGCLS_CACHE_MODE=train), or check IMGCLS_CACHE_DIR"
         )
 
-    return _train(name, model, spec, digest, x, y, validation_data, user_callbacks, fit_params,
-                  test_data, description, verbose, p, cache_dir)
+    return _train(
+        name,
+        model,
+        spec,
+        digest,
+        x,
+        y,
+        validation_data,
+        user_callbacks,
+        fit_params,
+        test_data,
+        description,
+        verbose,
+        p,
+        cache_dir,
+    )
 
 
-def _train(name, model, spec, digest, x, y, validation_data, user_callbacks, fit_params,
-           test_data, description, verbose, p, cache_dir):  # noqa: PLR0913 - internal
+def _train(
+    name,
+    model,
+    spec,
+    digest,
+    x,
+    y,
+    validation_data,
+    user_callbacks,
+    fit_params,
+    test_data,
+    description,
+    verbose,
+    p,
+    cache_dir,
+):  # noqa: PLR0913 - internal
     resumed, history, seconds = _load_progress(p["partial"], digest)
     if resumed is not None:
         model = resumed
@@ -298,7 +322,7 @@ def _train(name, model, spec, digest, x, y, validation_data, user_callbacks, fit
             initial_epoch=initial_epoch,
             batch_size=fit_params["batch_size"] if _is_array_data(x) else None,
             steps_per_epoch=fit_params["steps_per_epoch"],
-            shuffle=fit_params["shuffle"],
+            shuffle=fit_params["shuffle"] if _is_array_data(x) else False,
             callbacks=all_callbacks,
             verbose=verbose,
         )

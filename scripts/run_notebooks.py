@@ -38,8 +38,12 @@ def execute(path: Path, *, timeout: int | None = None) -> float:
     start = time.perf_counter()
     try:
         papermill.execute_notebook(
-            str(path), str(tmp), cwd=str(NOTEBOOKS), kernel_name="python3",
-            progress_bar=False, execution_timeout=timeout,
+            str(path),
+            str(tmp),
+            cwd=str(NOTEBOOKS),
+            kernel_name="python3",
+            progress_bar=False,
+            execution_timeout=timeout,
         )
         os.replace(tmp, path)
     finally:
@@ -61,8 +65,12 @@ def to_html(path: Path, out_dir: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="only notebooks whose name contains one of these")
-    parser.add_argument("--mode", choices=["train", "retrain", "require"], default=None,
-                        help="cache mode (default: IMGCLS_CACHE_MODE or train)")
+    parser.add_argument(
+        "--mode",
+        choices=["train", "retrain", "require"],
+        default=None,
+        help="cache mode (default: IMGCLS_CACHE_MODE or train)",
+    )
     parser.add_argument("--no-html", action="store_true", help="skip the HTML copies")
     args = parser.parse_args(argv)
     if args.mode:

@@ -21,10 +21,16 @@ VAL = (X[:16], Y[:16])
 
 def make_builder(width=4, lr=0.01):
     def build():
-        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(width, activation="relu"),
-                                  keras.layers.Dense(3, activation="softmax")])
-        model.compile(optimizer=keras.optimizers.SGD(learning_rate=lr), loss="categorical_crossentropy",
-                      metrics=["accuracy"])
+        model = keras.Sequential(
+            [
+                keras.Input((8,)),
+                keras.layers.Dense(width, activation="relu"),
+                keras.layers.Dense(3, activation="softmax"),
+            ]
+        )
+        model.compile(
+            optimizer=keras.optimizers.SGD(learning_rate=lr), loss="categorical_crossentropy", metrics=["accuracy"]
+        )
         return model
 
     return build

@@ -1,0 +1,97 @@
+"""Seed 002's run_evaluation and check_answer."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from helpers import evaluation, training  # noqa: E402
+
+RNG = np.random.default_rng(1)
+X = RNG.normal(size=(40, 4, 4, 1)).astype(np.float32)
+Y = keras.utils.to_categorical(RNG.integers(0, 2, 40), 2)
+SPLIT = (X[:30], X[30:], Y[:30], Y[30:])
+
+
+def build_model():
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_run_evaluation_trains_then_loads(tmp_path, capsys, monkeypatch):
+    calls = []
+    original = training._original_fit
+    monkeypatch.setattr(training, "_original_fit", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    model, history = evaluation.run_evaluation("model_1_1", build_model, SPLIT, tmp_path, epochs=2, batch_size=8)
+    out = capsys.readouterr().out
+    assert "Success!" in out and "Total params" in out
+    assert "min" in out and "max" in out and "val_accuracy" in out
+    assert (tmp_path / "saved_models" / "model_1_1.keras").is_file()
+    assert len(history["loss"]) == 2 and calls == [1]
+    evaluation.run_evaluation("model_1_1", build_model, SPLIT, tmp_path, train=False, epochs=2, batch_size=8)
+    assert calls == [1], "train=False only loads"
+
+
+def test_run_evaluation_with_a_dataset(tmp_path):
+    import tensorflow as tf
+
+    stream = tf.data.Dataset.from_tensor_slices((SPLIT[0], SPLIT[2])).batch(10).repeat()
+    _, history = evaluation.run_evaluation(
+        "gen", build_model, (stream, SPLIT[1], SPLIT[3]), tmp_path, generator=True, epochs=2, steps_per_epoch=3
+    )
+    assert len(history["val_loss"]) == 2
+
+
+def test_run_evaluation_reports_missing_model_clearly(tmp_path, capsys):
+    assert evaluation.run_evaluation("absent", build_model, SPLIT, tmp_path, train=False) is None
+    assert "could not be loaded" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("builder", [lambda: None, lambda: "not a model"])
+def test_run_evaluation_bad_builder_gives_message_not_crash(tmp_path, capsys, builder):
+    assert evaluation.run_evaluation("bad", builder, SPLIT, tmp_path) is None
+    assert "Model is not built correctly" in capsys.readouterr().out
+
+
+def test_run_evaluation_passes_kwargs_to_builder(tmp_path):
+    seen = {}
+
+    def builder(width):
+        seen["width"] = width
+        return build_model()
+
+    evaluation.run_evaluation("kw", builder, SPLIT, tmp_path, epochs=1, width=7)
+    assert seen == {"width": 7}
+
+
+def test_check_answer_prints_length_and_enforces_limits(capsys):
+    evaluation.check_answer("Accuracy rose to 0.91. It overfits after epoch 12.", max_chars=100, max_sentences=2)
+    assert "Answer is 50 characters long (2 sentences)" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="characters"):
+        evaluation.check_answer("x" * 501, max_chars=500)
+    with pytest.raises(ValueError, match="sentences"):
+        evaluation.check_answer("One. Two. Three.", max_sentences=2)
+
+
+@pytest.mark.parametrize(
+    "text, n", [("", 0), ("No full stop", 1), ("It is 0.5 here. And e.g. there", 2), ("Why? Because! Yes.", 3)]
+)
+def test_count_sentences(text, n):
+    assert evaluation.count_sentences(text) == n
+
+
+def test_runs_table_best_metrics():
+    history = {"val_loss": [0.5, 0.3, 0.4], "val_accuracy": [0.8, 0.85, 0.9], "accuracy": [0.7, 0.8, 0.95]}
+    table = evaluation.runs_table([{"width": 10, "history": history}])
+    row = table.iloc[0]
+    assert row.best_val_loss == 0.3 and row.best_val_loss_epoch == 2
+    assert row.best_val_accuracy == 0.9 and row.best_val_accuracy_epoch == 3
+    assert row.final_train_accuracy == 0.95

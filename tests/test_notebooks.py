@@ -1,0 +1,81 @@
+"""Every notebook runs top to bottom: fast smoke mode, and from the committed cache.
+
+* smoke: tiny data, one epoch, an empty temporary cache (trains everything).
+* require-cache: the committed ``saved_models/`` and ``histories/`` with
+  ``IMGCLS_CACHE_MODE=require``; any call to ``fit`` raises inside the kernel,
+  so a notebook that passes here provably trained nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, SHARED_DATA, have_real_data
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+IDS = [p.stem for p in NOTEBOOKS]
+
+pytestmark = pytest.mark.notebooks
+
+
+def execute(path: Path, monkeypatch, **env: str) -> nbformat.NotebookNode:
+    for key, value in {
+        "IMGCLS_DATA_DIR": str(SHARED_DATA),
+        "IMGCLS_OFFLINE": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "MPLBACKEND": "Agg",
+        **env,
+    }.items():
+        monkeypatch.setenv(key, value)
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return nb
+
+
+def outputs_text(nb: nbformat.NotebookNode) -> str:
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            parts.append(out.get("text", "") if isinstance(out.get("text", ""), str) else "")
+            parts.append(json.dumps(out.get("data", {}).get("text/plain", "")))
+    return "\n".join(parts)
+
+
+def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
+    return [
+        f"{o.get('ename')}: {o.get('evalue')}"
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+
+
+@pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_smoke(path, tmp_path, monkeypatch):
+    nb = execute(path, monkeypatch, IMGCLS_SMOKE="1", IMGCLS_CACHE_DIR=str(tmp_path), IMGCLS_CACHE_MODE="train")
+    assert error_outputs(nb) == []
+
+
+@pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_notebook_from_committed_cache(path, monkeypatch):
+    nb = execute(path, monkeypatch, IMGCLS_CACHE_MODE="require", IMGCLS_CACHE_DIR=str(ROOT))
+    assert error_outputs(nb) == []
+    assert "[cache] training" not in outputs_text(nb)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_committed_notebook_is_executed_without_errors(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    assert all(c.get("execution_count") for c in code), "every code cell has been run"
+    assert error_outputs(nb) == []
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    text = "\n".join(c.source for c in nb.cells)
+    assert "ANSWER_" not in text and "TAKEAWAYS" not in text, "no placeholder left"
