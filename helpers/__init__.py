@@ -21,7 +21,7 @@ from helpers.data import (
     try_load_dataset,
 )
 from helpers.evaluation import best_metrics, check_answer, run_evaluation, runs_table
-from helpers.models import build_mlp, compile_classifier
+from helpers.models import build_mlp, compile_classifier, make_augmentation
 from helpers.plotting import (
     plot_class_histogram,
     plot_confusion_matrix,

@@ -1,0 +1,277 @@
+# %% [markdown]
+# # Regularization: L2, dropout, augmentation and a hyperparameter search
+#
+# **Description:** a two-hidden-layer network on Fashion-MNIST overfits; we
+# measure what L2 penalties, dropout, data augmentation and a keras-tuner
+# search do about it (seed 000, Exercise 5; seed 002, Question 1.3).
+
+# %% [markdown]
+# ## Setup
+
+# %%
+# %matplotlib inline
+import keras
+import numpy as np
+import pandas as pd
+
+import helpers as hp
+from helpers import tuning
+
+# %% tags=["parameters"]
+stop_training = False  # True: only load cached models, never train (for grading)
+
+# %%
+if stop_training:
+    hp.set_cache_mode("require")
+print("cache mode:", hp.cache_mode())
+
+# %% [markdown]
+# ## Prepare the data
+#
+# Images stay 28x28x1 in [0, 1] (the dense models flatten them inside, so
+# the same arrays also feed the augmentation layers). 20 % of the training
+# set is the validation set; the test set is only used at the end.
+
+# %%
+(x_full, y_full), (x_test_raw, y_test_raw), class_names = hp.load_dataset("fashion_mnist")
+(x_train, y_train), (x_val, y_val) = hp.train_val_split(
+    hp.rescale_images(x_full), hp.one_hot(y_full), val_fraction=0.2, seed=0)
+x_test, y_test = hp.rescale_images(x_test_raw), hp.one_hot(y_test_raw)
+image_shape = x_train.shape[1:]
+print(x_train.shape, x_val.shape, x_test.shape)
+
+# %% [markdown]
+# ## Build: two hidden layers of h = 128 units (Exercise 5.1)
+
+# %%
+width = 128
+depth = 2
+
+
+def make_regularized_mlp(*, l2: float = 0.0, dropout: float = 0.0, augmentation=None) -> keras.Model:
+    model = hp.build_mlp(image_shape, [width] * depth, l2=l2, dropout=dropout,
+                         augmentation=augmentation, name="mlp_2x128")
+    return hp.compile_classifier(model, keras.optimizers.Adam())
+
+
+make_regularized_mlp().summary()
+
+# %% [markdown]
+# ## Train the unregularized network for 150 epochs (Exercises 5.1 and 5.2)
+
+# %%
+epochs = 150
+batch_size = 128
+
+
+def train_variant(name: str, **variant) -> dict:
+    _, history = hp.fit_cached(f"ex5_{name}", lambda: make_regularized_mlp(**variant), x_train, y_train,
+                               validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
+                               seed=0, return_model=False)
+    return history
+
+
+histories = {"no regularization": train_variant("plain")}
+
+# %%
+hp.plot_history(histories["no regularization"], "Fashion-MNIST, 2x128 ReLU, no regularization");
+
+# %%
+pd.Series(hp.best_metrics(histories["no regularization"])).round(4)
+
+# %% [markdown]
+# ### Answer to Exercise 5.2 (max 1 sentence)
+
+# %%
+answer_5_2 = """ANSWER_5_2"""
+hp.check_answer(answer_5_2, max_sentences=1)
+
+# %% [markdown]
+# ## L2 penalties on the kernels: lambda = 1 and lambda = 0.001 (Exercise 5.3)
+
+# %%
+for l2 in (1.0, 0.001):
+    histories[f"L2 lambda={l2}"] = train_variant(f"l2_{l2}", l2=l2)
+
+# %%
+hp.plot_histories({k: histories[k] for k in ("no regularization", "L2 lambda=1.0", "L2 lambda=0.001")},
+                  title="L2 penalties on the kernels");
+
+# %% [markdown]
+# ### Answer to Exercise 5.3 (max 2 sentences)
+
+# %%
+answer_5_3 = """ANSWER_5_3"""
+hp.check_answer(answer_5_3, max_sentences=2)
+
+# %% [markdown]
+# ## Dropout 0.5 and 0.05 after every hidden layer (Exercise 5.4)
+
+# %%
+for rate in (0.5, 0.05):
+    histories[f"dropout {rate}"] = train_variant(f"dropout_{rate}", dropout=rate)
+
+# %%
+hp.plot_histories({k: histories[k] for k in ("no regularization", "dropout 0.5", "dropout 0.05")},
+                  title="Dropout on the hidden layers");
+
+# %% [markdown]
+# ### Answer to Exercise 5.4 (max 2 sentences)
+
+# %%
+answer_5_4 = """ANSWER_5_4"""
+hp.check_answer(answer_5_4, max_sentences=2)
+
+# %% [markdown]
+# ## Data augmentation with Keras preprocessing layers (Exercise 5.5, bonus)
+#
+# Augmentation layers sit inside the model and only act during training.
+# Clothing photographed from the front is left-right symmetric, so a
+# horizontal flip gives another valid garment; small shifts mimic imperfect
+# centring. Digits are different: a mirrored 2, 3, 7 or 9 is not a digit.
+
+# %%
+clothing_augmentation = hp.make_augmentation(flip=True, translate=0.1)
+augmented = clothing_augmentation(np.repeat(x_train[:1], 6, axis=0), training=True)
+hp.plot_images([x_train[0], *np.asarray(augmented)], ["original"] + ["augmented"] * 6);
+
+# %%
+(x_mnist, y_mnist), _, _ = hp.load_dataset("mnist")
+flip_only = hp.make_augmentation(flip=True)
+digits = hp.rescale_images(x_mnist[:6])
+hp.plot_images([*digits, *np.asarray(flip_only(digits, training=True))],
+               [f"digit {d}" for d in y_mnist[:6]] + ["flipped?"] * 6, ncols=6);
+
+# %%
+histories["augment: flip + shift 10 %"] = train_variant(
+    "augment_flip_shift", augmentation=hp.make_augmentation(flip=True, translate=0.1))
+
+# %%
+hp.plot_histories({k: histories[k] for k in ("no regularization", "augment: flip + shift 10 %")},
+                  title="Augmentation (horizontal flip and 10 % shifts) on Fashion-MNIST");
+
+# %% [markdown]
+# **Measured: flips hurt digits.** The same 2x128 network on MNIST, 30 epochs,
+# with and without random horizontal flips (validation images are not flipped).
+
+# %%
+(x_m_train, y_m_train), (x_m_val, y_m_val) = hp.train_val_split(
+    hp.rescale_images(x_mnist), hp.one_hot(y_mnist), val_fraction=0.2, seed=0)
+mnist_flip_runs = {}
+for label, aug in (("MNIST, no augmentation", None), ("MNIST, horizontal flips", hp.make_augmentation(flip=True))):
+    name = "ex5_mnist_flip" if aug is not None else "ex5_mnist_noflip"
+    _, mnist_flip_runs[label] = hp.fit_cached(
+        name, lambda: make_regularized_mlp(augmentation=aug), x_m_train, y_m_train,
+        validation_data=(x_m_val, y_m_val), epochs=30, batch_size=batch_size, seed=0, return_model=False)
+hp.runs_table([{"run": k, "history": h} for k, h in mnist_flip_runs.items()]).set_index("run").round(4)
+
+# %% [markdown]
+# ### Answer to Exercise 5.5 (max 2 sentences)
+
+# %%
+answer_5_5 = """ANSWER_5_5"""
+hp.check_answer(answer_5_5, max_sentences=2)
+
+# %% [markdown]
+# ## A keras-tuner search over width, depth, dropout and learning rate
+#
+# Seed 002 tried keras-tuner and gave up. Here: a random search of 10
+# configurations (at most 20 epochs each, early stopping on the validation
+# loss). The trials are stored in `histories/tuner/`, so a re-run reloads them.
+
+# %%
+def build_tunable_mlp(hp_: "keras_tuner.HyperParameters") -> keras.Model:
+    depth_ = hp_.Int("depth", 1, 3)
+    width_ = hp_.Choice("width", [128, 256, 512, 1024])
+    dropout_ = hp_.Choice("dropout", [0.0, 0.2, 0.3, 0.5])
+    learning_rate = hp_.Choice("learning_rate", [1e-3, 3e-4])
+    model = hp.build_mlp(image_shape, [width_] * depth_, dropout=dropout_, name="tuned_mlp")
+    return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=learning_rate))
+
+
+tuner = tuning.random_search("fashion_dense", build_tunable_mlp, x_train, y_train,
+                             validation_data=(x_val, y_val), max_trials=10, epochs=20, batch_size=batch_size)
+tuning.trials_table(tuner)
+
+# %%
+best_hp = tuner.get_best_hyperparameters(1)[0].values
+print("best configuration:", best_hp)
+
+# %% [markdown]
+# ## The best dense network
+#
+# The search's best configuration, trained longer (100 epochs, keeping the
+# epoch with the best validation accuracy), once as found and once with the
+# clothing augmentation from above.
+
+# %%
+def make_best_dense(augmentation=None) -> keras.Model:
+    model = hp.build_mlp(image_shape, [best_hp["width"]] * best_hp["depth"], dropout=best_hp["dropout"],
+                         augmentation=augmentation, name="best_dense")
+    return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=best_hp["learning_rate"]))
+
+
+def keep_best_epoch(patience: int) -> keras.callbacks.EarlyStopping:
+    return keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=patience,
+                                         restore_best_weights=True)
+
+
+best_dense = {}
+for label, aug in (("tuned", None), ("tuned + augmentation", hp.make_augmentation(flip=True, translate=0.1))):
+    name = "ex5_best_dense" + ("_aug" if aug is not None else "")
+    best_dense[label] = hp.fit_cached(
+        name, lambda: make_best_dense(aug), x_train, y_train, validation_data=(x_val, y_val),
+        epochs=100, batch_size=batch_size, callbacks=[keep_best_epoch(20)], test_data=(x_test, y_test), seed=0)
+    histories[label] = best_dense[label][1]
+
+# %%
+hp.plot_histories({k: h for k, (_, h) in best_dense.items()}, title="Best dense configuration, 100 epochs");
+
+# %%
+best_dense_table = pd.DataFrame({
+    label: {**hp.best_metrics(history), "test accuracy": model.evaluate(x_test, y_test, verbose=0)[1]}
+    for label, (model, history) in best_dense.items()}).T
+best_dense_table.round(4)
+
+# %% [markdown]
+# ## Compare every attempt (Exercise 5.6)
+
+# %%
+comparison = hp.runs_table([{"attempt": k, "history": h} for k, h in histories.items()]).set_index("attempt")
+comparison["final val_accuracy"] = [h["val_accuracy"][-1] for h in histories.values()]
+comparison["overfitting gap (train - val, last epoch)"] = [
+    h["accuracy"][-1] - h["val_accuracy"][-1] for h in histories.values()]
+comparison.sort_values("best_val_accuracy", ascending=False).round(4)
+
+# %% [markdown]
+# ### Answer to Exercise 5.6 (max 2 sentences)
+
+# %%
+answer_5_6 = """ANSWER_5_6"""
+hp.check_answer(answer_5_6, max_sentences=2)
+
+# %% [markdown]
+# ## Seed 002, Question 1.3: regularizing the dense SVHN model
+
+# %%
+svhn = hp.try_load_dataset("svhn")
+
+# %%
+if svhn is not None:
+    (x_s, y_s), (x_s_test, y_s_test), _ = svhn
+    splits = hp.svhn_seed_split(np.concatenate([x_s, x_s_test]), np.concatenate([y_s, y_s_test]), seed=1)
+    gray_split = (hp.rgb2gray(splits["train"][0]) / 255, hp.rgb2gray(splits["val"][0]) / 255,
+                  hp.one_hot(splits["train"][1]), hp.one_hot(splits["val"][1]))
+
+    def build_model_1_3() -> keras.Model:
+        model = hp.build_mlp((32, 32, 1), [512, 256, 128], dropout=0.2, name="svhn_pyramid_regularized")
+        return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=3e-4))
+
+    hp.run_evaluation("model_1_3", build_model_1_3, gray_split, train=True, epochs=50, batch_size=128)
+else:
+    print("Would run: the grey SVHN pyramid 1024-512-256-128-10 with dropout 0.2 and Adam 3e-4, 50 epochs, via run_evaluation.")
+
+# %% [markdown]
+# ## Takeaways
+#
+# TAKEAWAYS
