@@ -10,9 +10,36 @@ Modules:
     evaluation: seed 002's ``run_evaluation`` and ``check_answer``.
     plotting: figures (learning curves, sweeps, confusion matrices, ...).
     settings: run-wide switches (cache mode, smoke mode, folders).
+
+Importing the package first keeps TensorFlow's C++ start-up chatter out of
+notebook outputs (it is printed straight to the process's stderr).
 """
 
-from helpers.cache import CacheCorrupt, CacheError, CacheMiss, manifest
+import os as _os
+
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+
+def _import_tensorflow_quietly() -> None:
+    import sys
+
+    sys.stderr.flush()
+    saved = _os.dup(2)
+    devnull = _os.open(_os.devnull, _os.O_WRONLY)
+    try:
+        _os.dup2(devnull, 2)
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
+    finally:
+        _os.dup2(saved, 2)
+        _os.close(saved)
+        _os.close(devnull)
+
+
+_import_tensorflow_quietly()
+
+from helpers.cache import CacheCorrupt, CacheError, CacheMiss, load_cached, manifest
 from helpers.data import (
     CLASS_NAMES,
     DatasetCorrupt,
@@ -20,9 +47,17 @@ from helpers.data import (
     load_dataset,
     try_load_dataset,
 )
-from helpers.evaluation import best_metrics, check_answer, run_evaluation, runs_table
+from helpers.evaluation import (
+    best_metrics,
+    check_answer,
+    expected_errors,
+    predict_tta,
+    run_evaluation,
+    runs_table,
+)
 from helpers.models import build_mlp, compile_classifier, make_augmentation
 from helpers.plotting import (
+    plot_architecture,
     plot_class_histogram,
     plot_confusion_matrix,
     plot_embedding,

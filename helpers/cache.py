@@ -56,11 +56,12 @@ def paths(name: str, cache_dir: str | os.PathLike | None = None) -> dict[str, Pa
     """Return the model, history and manifest paths of a cache name."""
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
     check_name(name)
+    partial_root = Path(os.environ.get("IMGCLS_PARTIAL_DIR") or root / ".cache" / "partial")
     return {
         "model": root / "saved_models" / f"{name}.keras",
         "history": root / "histories" / f"{name}.pkl",
         "manifest": root / "histories" / f"{name}.json",
-        "partial": root / ".cache" / "partial" / name,
+        "partial": partial_root / name,
     }
 
 
@@ -214,3 +215,20 @@ def manifest(name: str, cache_dir: str | os.PathLike | None = None) -> dict:
     if entry is None:
         raise CacheMiss(f"no cached artifact {name!r}")
     return entry
+
+
+def load_cached(name: str, cache_dir: str | os.PathLike | None = None) -> tuple[Any, dict[str, list[float]]]:
+    """Load a cached model and history by name alone, after checking both files.
+
+    For notebooks that analyse a model trained elsewhere (it never trains).
+
+    Raises:
+        CacheMiss: If there is no entry of that name.
+        CacheCorrupt: If a file is missing, damaged or unsafe.
+    """
+    entry = manifest(name, cache_dir)
+    problems = verify_files(name, entry, cache_dir)
+    if problems:
+        raise CacheCorrupt(f"cached artifact {name!r} is damaged: " + "; ".join(problems))
+    p = paths(name, cache_dir)
+    return load_model(p["model"]), load_history(p["history"])

@@ -320,3 +320,39 @@ def plot_embedding(
     ax.set_title(title or "2-D embedding")
     ax.figure.tight_layout()
     return ax.figure
+
+
+def plot_architecture(model: Any, *, title: str = "") -> Figure:
+    """Draw a model as a vertical stack of layer boxes with output shapes.
+
+    A dependency-free sketch (``keras.utils.plot_model`` needs Graphviz).
+    """
+    layer_list = [layer for layer in model.layers]
+    fig_height = 0.42 * (len(layer_list) + 1) + 0.6
+    fig, ax = plt.subplots(figsize=(6.5, fig_height))
+    ax.set_xlim(0, 1)
+    ax.set_ylim(-len(layer_list) - 0.5, 1.0)
+    ax.set_axis_off()
+    colours = {"Conv2D": "#9ecae1", "Dense": "#fdae6b", "MaxPooling2D": "#c7e9c0", "BatchNormalization": "#dadaeb",
+               "Dropout": "#f0f0f0", "Flatten": "#f0f0f0", "GlobalAveragePooling2D": "#c7e9c0"}
+    ax.text(0.5, 0.5, f"input {tuple(model.input_shape[1:])}", ha="center", va="center", fontsize=9)
+    for i, layer in enumerate(layer_list, start=1):
+        kind = type(layer).__name__
+        shape = tuple(layer.output.shape[1:]) if hasattr(layer, "output") else ""
+        detail = ""
+        if kind == "Conv2D":
+            detail = f" {layer.filters}x{layer.kernel_size[0]}x{layer.kernel_size[1]}"
+            if layer.strides != (1, 1):
+                detail += f" stride {layer.strides[0]}"
+        elif kind == "Dense":
+            detail = f" {layer.units}"
+        elif kind == "Dropout":
+            detail = f" {layer.rate}"
+        box = plt.Rectangle((0.08, -i - 0.35), 0.84, 0.7, facecolor=colours.get(kind, "#ffffff"), edgecolor="black", lw=0.6)
+        ax.add_patch(box)
+        ax.text(0.11, -i, f"{kind}{detail}", va="center", fontsize=8.5)
+        ax.text(0.89, -i, str(shape), va="center", ha="right", fontsize=8.5)
+        ax.annotate("", xy=(0.5, -i + 0.35), xytext=(0.5, -i + 0.65), arrowprops={"arrowstyle": "->", "lw": 0.6})
+    ax.set_title(title or f"{model.name}: {model.count_params():,} parameters", fontsize=10)
+    fig.tight_layout()
+    return fig

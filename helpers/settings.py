@@ -14,6 +14,8 @@ suite) can be steered from outside, e.g. by the test-suite or a grader:
 ``IMGCLS_RETRAIN``        comma-separated glob patterns of cache names to
                           retrain even when cached, e.g. ``ex3_*``.
 ``IMGCLS_SMOKE``          ``1``: tiny data and one epoch, for fast tests.
+``IMGCLS_PARTIAL_DIR``    where unfinished runs keep their per-epoch state
+                          (default ``<cache>/.cache/partial``).
 ========================  =====================================================
 """
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import keras
 import pandas as pd
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from helpers.evaluation import runs_table
 from helpers.training import fit_cached

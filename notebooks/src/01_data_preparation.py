@@ -11,10 +11,10 @@
 
 # %%
 # %matplotlib inline
+import helpers as hp  # first, so TensorFlow starts quietly
 import numpy as np
 import pandas as pd
 
-import helpers as hp
 
 # %% [markdown]
 # ## Load MNIST and Fashion-MNIST (Exercise 1.1)

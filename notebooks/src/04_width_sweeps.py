@@ -10,11 +10,11 @@
 
 # %%
 # %matplotlib inline
+import helpers as hp  # first, so TensorFlow starts quietly
 import keras
 import numpy as np
 import pandas as pd
 
-import helpers as hp
 
 # %% tags=["parameters"]
 stop_training = False  # True: only load cached models, never train (for grading)
