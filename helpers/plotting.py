@@ -333,8 +333,15 @@ def plot_architecture(model: Any, *, title: str = "") -> Figure:
     ax.set_xlim(0, 1)
     ax.set_ylim(-len(layer_list) - 0.5, 1.0)
     ax.set_axis_off()
-    colours = {"Conv2D": "#9ecae1", "Dense": "#fdae6b", "MaxPooling2D": "#c7e9c0", "BatchNormalization": "#dadaeb",
-               "Dropout": "#f0f0f0", "Flatten": "#f0f0f0", "GlobalAveragePooling2D": "#c7e9c0"}
+    colours = {
+        "Conv2D": "#9ecae1",
+        "Dense": "#fdae6b",
+        "MaxPooling2D": "#c7e9c0",
+        "BatchNormalization": "#dadaeb",
+        "Dropout": "#f0f0f0",
+        "Flatten": "#f0f0f0",
+        "GlobalAveragePooling2D": "#c7e9c0",
+    }
     ax.text(0.5, 0.5, f"input {tuple(model.input_shape[1:])}", ha="center", va="center", fontsize=9)
     for i, layer in enumerate(layer_list, start=1):
         kind = type(layer).__name__
@@ -348,7 +355,9 @@ def plot_architecture(model: Any, *, title: str = "") -> Figure:
             detail = f" {layer.units}"
         elif kind == "Dropout":
             detail = f" {layer.rate}"
-        box = plt.Rectangle((0.08, -i - 0.35), 0.84, 0.7, facecolor=colours.get(kind, "#ffffff"), edgecolor="black", lw=0.6)
+        box = plt.Rectangle(
+            (0.08, -i - 0.35), 0.84, 0.7, facecolor=colours.get(kind, "#ffffff"), edgecolor="black", lw=0.6
+        )
         ax.add_patch(box)
         ax.text(0.11, -i, f"{kind}{detail}", va="center", fontsize=8.5)
         ax.text(0.89, -i, str(shape), va="center", ha="right", fontsize=8.5)

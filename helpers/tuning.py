@@ -74,8 +74,9 @@ def random_search(
     # at once without training; an interrupted one continues with the next trial.
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)
     keras.utils.set_random_seed(seed)
-    tuner.search(x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size,
-                 callbacks=[stop], verbose=0)
+    tuner.search(
+        x, y, validation_data=validation_data, epochs=epochs, batch_size=batch_size, callbacks=[stop], verbose=0
+    )
     return tuner
 
 

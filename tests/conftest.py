@@ -23,7 +23,7 @@ def _clean_switches(monkeypatch):
     """Every test starts in train mode, not smoke, with no forced retrains."""
     from helpers import settings
 
-    for var in ("IMGCLS_CACHE_MODE", "IMGCLS_RETRAIN", "IMGCLS_SMOKE", "IMGCLS_CACHE_DIR"):
+    for var in ("IMGCLS_CACHE_MODE", "IMGCLS_RETRAIN", "IMGCLS_SMOKE", "IMGCLS_CACHE_DIR", "IMGCLS_PARTIAL_DIR"):
         monkeypatch.delenv(var, raising=False)
     settings.set_cache_mode(None)
     yield

@@ -55,10 +55,23 @@ def error_outputs(nb: nbformat.NotebookNode) -> list[str]:
     ]
 
 
+@pytest.fixture(scope="module")
+def smoke_cache(tmp_path_factory):
+    """One temporary cache for the whole smoke run: later notebooks read earlier ones' results."""
+    return tmp_path_factory.mktemp("smoke_cache")
+
+
 @pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
-def test_notebook_smoke(path, tmp_path, monkeypatch):
-    nb = execute(path, monkeypatch, IMGCLS_SMOKE="1", IMGCLS_CACHE_DIR=str(tmp_path), IMGCLS_CACHE_MODE="train")
+def test_notebook_smoke(path, smoke_cache, monkeypatch):
+    nb = execute(
+        path,
+        monkeypatch,
+        IMGCLS_SMOKE="1",
+        IMGCLS_CACHE_DIR=str(smoke_cache),
+        IMGCLS_CACHE_MODE="train",
+        IMGCLS_PARTIAL_DIR=str(smoke_cache / "partial"),
+    )
     assert error_outputs(nb) == []
 
 

@@ -1,0 +1,89 @@
+"""Wall time and peak memory of re-running each notebook from the cache.
+
+Every notebook is executed in a fresh kernel with ``IMGCLS_CACHE_MODE=require``
+(so nothing can train); the kernel's resident memory is sampled every 50 ms.
+Nothing is written back to the notebooks.
+
+Usage::
+
+    python benchmarks/notebooks.py [NAME ...] [--out benchmarks/notebooks.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def peak_rss_while(client: NotebookClient, stop: threading.Event, result: dict) -> None:
+    peak = 0
+    while not stop.is_set():
+        try:
+            pid = client.km.provisioner.process.pid if client.km and client.km.provisioner else None
+            if pid:
+                proc = psutil.Process(pid)
+                peak = max(peak, proc.memory_info().rss + sum(c.memory_info().rss for c in proc.children(True)))
+        except (psutil.Error, AttributeError):
+            pass
+        time.sleep(0.05)
+    result["peak"] = peak
+
+
+def run(path: Path) -> tuple[float, int]:
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    stop, result = threading.Event(), {}
+    start = time.perf_counter()
+    with client.setup_kernel():
+        watcher = threading.Thread(target=peak_rss_while, args=(client, stop, result))
+        watcher.start()
+        try:
+            for index, cell in enumerate(nb.cells):
+                client.execute_cell(cell, index)
+        finally:
+            stop.set()
+            watcher.join()
+    return time.perf_counter() - start, result.get("peak", 0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    os.environ["IMGCLS_CACHE_MODE"] = "require"
+    os.environ.setdefault("IMGCLS_OFFLINE", "1")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "IMGCLS_DATA_DIR" not in os.environ and (ROOT.parent / "shared" / "datasets").is_dir():
+        os.environ["IMGCLS_DATA_DIR"] = str(ROOT.parent / "shared" / "datasets")
+    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if args.names:
+        paths = [p for p in paths if any(n in p.stem for n in args.names)]
+    rows = ["| notebook | re-run from cache [s] | peak kernel memory [MiB] |", "|---|---|---|"]
+    total = 0.0
+    for path in paths:
+        seconds, peak = run(path)
+        total += seconds
+        rows.append(f"| {path.stem} | {seconds:.1f} | {peak / 2**20:.0f} |")
+        print(rows[-1], flush=True)
+    rows.append(f"| **total** | **{total:.1f}** | |")
+    table = "\n".join(rows)
+    header = f"Re-run from the cache (require mode), {psutil.cpu_count()} CPUs, fresh kernel per notebook.\n\n"
+    if args.out:
+        args.out.write_text(header + table + "\n")
+    print(header + table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
