@@ -1,0 +1,110 @@
+"""Model builders, augmentation, sweeps, the tuner wrapper and TTA."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from helpers import cache, evaluation, models, sweeps, training, tuning
+
+RNG = np.random.default_rng(0)
+X = RNG.random((60, 8, 8, 1)).astype(np.float32)
+Y = keras.utils.to_categorical(RNG.integers(0, 3, 60), 3)
+
+
+@pytest.fixture
+def fit_counter(monkeypatch):
+    calls = []
+    original = training._original_fit
+    monkeypatch.setattr(training, "_original_fit", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    return calls
+
+
+def test_build_mlp_shapes_and_options():
+    model = models.build_mlp(784, [32, 16], dropout=0.5, l2=0.01)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert model.layers[0].kernel_regularizer is not None
+    assert model.output_shape == (None, 10)
+    assert len(models.build_mlp(784, []).layers) == 1, "no hidden layer: softmax regression"
+    image_model = models.build_mlp((8, 8, 1), [4], num_classes=3, augmentation=models.make_augmentation(flip=True))
+    assert [type(layer).__name__ for layer in image_model.layers][:2] == ["Sequential", "Flatten"]
+
+
+def test_augmentation_only_in_training():
+    aug = models.make_augmentation(flip=True, translate=0.2)
+    image = np.arange(64, dtype=np.float32).reshape(1, 8, 8, 1)
+    np.testing.assert_array_equal(aug(image, training=False), image)
+    keras.utils.set_random_seed(0)
+    outs = [np.asarray(aug(image, training=True)) for _ in range(5)]
+    assert any(not np.array_equal(o, image) for o in outs)
+
+
+def test_flip_mirrors_left_right():
+    flip = models.make_augmentation(flip=True)
+    image = np.zeros((1, 4, 4, 1), dtype=np.float32)
+    image[0, :, 0] = 1.0
+    outs = [np.asarray(flip(image, training=True)) for _ in range(10)]
+    flipped = [o for o in outs if not np.array_equal(o, image)]
+    assert flipped and all(np.array_equal(o[0, :, 3], np.ones((4, 1))) for o in flipped)
+
+
+def test_run_sweep_caches_every_run(cache_dir, fit_counter):
+    def build(width):
+        return models.compile_classifier(models.build_mlp((8, 8, 1), [width], num_classes=3))
+
+    table, histories = sweeps.run_sweep("sw", build, [2, 4], X, Y, param="width", seeds=[0, 1],
+                                        validation_data=(X[:10], Y[:10]), epochs=2, batch_size=16)
+    assert len(fit_counter) == 4 and len(table) == 4
+    assert set(table.columns) >= {"width", "seed", "best_val_loss", "best_val_accuracy"}
+    assert (cache_dir / "saved_models" / "sw_width4_seed1.keras").is_file()
+    table2, _ = sweeps.run_sweep("sw", build, [2, 4], X, Y, param="width", seeds=[0, 1],
+                                 validation_data=(X[:10], Y[:10]), epochs=2, batch_size=16)
+    assert len(fit_counter) == 4, "the second sweep loads every run"
+    assert table2.equals(table)
+
+
+def test_random_search_reloads_without_training(cache_dir, fit_counter):
+    def build(hp_):
+        width = hp_.Choice("width", [2, 4, 8])
+        return models.compile_classifier(models.build_mlp((8, 8, 1), [width], num_classes=3))
+
+    tuner = tuning.random_search("t", build, X, Y, validation_data=(X[:10], Y[:10]), max_trials=2, epochs=1,
+                                 batch_size=16)
+    assert len(fit_counter) == 2
+    table = tuning.trials_table(tuner)
+    assert len(table) == 2 and "width" in table.columns
+    tuning.random_search("t", build, X, Y, validation_data=(X[:10], Y[:10]), max_trials=2, epochs=1, batch_size=16)
+    assert len(fit_counter) == 2, "a finished search is reloaded, not rerun"
+
+
+def test_predict_tta_averages_mirror_images():
+    model = keras.Sequential([keras.Input((2, 2, 1)), keras.layers.Flatten(),
+                              keras.layers.Dense(2, activation="softmax")])
+    x = np.array([[[[1.0], [0.0]], [[0.0], [0.0]]]], dtype=np.float32)
+    expected = (model.predict(x, verbose=0) + model.predict(x[:, :, ::-1], verbose=0)) / 2
+    np.testing.assert_allclose(evaluation.predict_tta(model, x), expected, rtol=1e-6)
+    np.testing.assert_allclose(evaluation.predict_tta(model, x, flip=False), model.predict(x, verbose=0))
+
+
+def test_expected_errors_interval():
+    out = evaluation.expected_errors(0.99, 10_000)
+    assert out["expected"] == pytest.approx(100)
+    assert out["low"] < 100 < out["high"]
+    assert out["high"] - out["low"] == pytest.approx(2 * 1.96 * np.sqrt(0.01 * 0.99 / 10_000) * 10_000, rel=0.02)
+
+
+def test_load_cached_checks_files(cache_dir):
+    def build():
+        return models.compile_classifier(models.build_mlp((8, 8, 1), [4], num_classes=3))
+
+    training.fit_cached("lc", build, X, Y, epochs=1, batch_size=16, verbose=0)
+    model, history = cache.load_cached("lc")
+    assert isinstance(model, keras.Model) and len(history["loss"]) == 1
+    path = cache.paths("lc")["model"]
+    path.write_bytes(path.read_bytes() + b"tampered")
+    with pytest.raises(cache.CacheCorrupt, match="SHA-256"):
+        cache.load_cached("lc")
+    with pytest.raises(cache.CacheMiss):
+        cache.load_cached("nothing")
