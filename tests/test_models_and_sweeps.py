@@ -54,13 +54,33 @@ def test_run_sweep_caches_every_run(cache_dir, fit_counter):
     def build(width):
         return models.compile_classifier(models.build_mlp((8, 8, 1), [width], num_classes=3))
 
-    table, histories = sweeps.run_sweep("sw", build, [2, 4], X, Y, param="width", seeds=[0, 1],
-                                        validation_data=(X[:10], Y[:10]), epochs=2, batch_size=16)
+    table, histories = sweeps.run_sweep(
+        "sw",
+        build,
+        [2, 4],
+        X,
+        Y,
+        param="width",
+        seeds=[0, 1],
+        validation_data=(X[:10], Y[:10]),
+        epochs=2,
+        batch_size=16,
+    )
     assert len(fit_counter) == 4 and len(table) == 4
     assert set(table.columns) >= {"width", "seed", "best_val_loss", "best_val_accuracy"}
     assert (cache_dir / "saved_models" / "sw_width4_seed1.keras").is_file()
-    table2, _ = sweeps.run_sweep("sw", build, [2, 4], X, Y, param="width", seeds=[0, 1],
-                                 validation_data=(X[:10], Y[:10]), epochs=2, batch_size=16)
+    table2, _ = sweeps.run_sweep(
+        "sw",
+        build,
+        [2, 4],
+        X,
+        Y,
+        param="width",
+        seeds=[0, 1],
+        validation_data=(X[:10], Y[:10]),
+        epochs=2,
+        batch_size=16,
+    )
     assert len(fit_counter) == 4, "the second sweep loads every run"
     assert table2.equals(table)
 
@@ -70,8 +90,9 @@ def test_random_search_reloads_without_training(cache_dir, fit_counter):
         width = hp_.Choice("width", [2, 4, 8])
         return models.compile_classifier(models.build_mlp((8, 8, 1), [width], num_classes=3))
 
-    tuner = tuning.random_search("t", build, X, Y, validation_data=(X[:10], Y[:10]), max_trials=2, epochs=1,
-                                 batch_size=16)
+    tuner = tuning.random_search(
+        "t", build, X, Y, validation_data=(X[:10], Y[:10]), max_trials=2, epochs=1, batch_size=16
+    )
     assert len(fit_counter) == 2
     table = tuning.trials_table(tuner)
     assert len(table) == 2 and "width" in table.columns
@@ -80,8 +101,9 @@ def test_random_search_reloads_without_training(cache_dir, fit_counter):
 
 
 def test_predict_tta_averages_mirror_images():
-    model = keras.Sequential([keras.Input((2, 2, 1)), keras.layers.Flatten(),
-                              keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]
+    )
     x = np.array([[[[1.0], [0.0]], [[0.0], [0.0]]]], dtype=np.float32)
     expected = (model.predict(x, verbose=0) + model.predict(x[:, :, ::-1], verbose=0)) / 2
     np.testing.assert_allclose(evaluation.predict_tta(model, x), expected, rtol=1e-6)

@@ -137,8 +137,9 @@ def test_helpers_draw_into_given_axes():
 def test_plot_architecture_lists_every_layer_with_shape():
     import keras
 
-    model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, strides=2),
-                              keras.layers.Flatten(), keras.layers.Dense(10)])
+    model = keras.Sequential(
+        [keras.Input((28, 28, 1)), keras.layers.Conv2D(8, 3, strides=2), keras.layers.Flatten(), keras.layers.Dense(10)]
+    )
     fig = plotting.plot_architecture(model)
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "Conv2D 8x3x3 stride 2" in texts and "Dense 10" in texts and "(13, 13, 8)" in texts

@@ -1,0 +1,157 @@
+"""Transfer learning: ImageNet bases from ``keras.applications`` and reuse of our own models.
+
+The ImageNet path needs the weights files in ``~/.keras/models`` (Keras
+downloads them on a machine with internet); :func:`imagenet_weights_available`
+says whether they are there, so notebooks can skip cleanly offline.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from helpers import cache, settings
+
+#: ``keras.applications`` constructors used here and the file each needs.
+APPLICATIONS = {
+    "VGG16": ("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    "DenseNet121": ("densenet", "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+}
+
+
+def keras_models_dir() -> Path:
+    """The folder where Keras keeps downloaded weights."""
+    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+
+
+def imagenet_weights_available(name: str) -> bool:
+    """True if the no-top ImageNet weights of ``name`` are already on disk."""
+    return (keras_models_dir() / APPLICATIONS[name][1]).is_file()
+
+
+def build_base(name: str, input_shape: tuple[int, int, int], *, weights: str | None = "imagenet") -> keras.Model:
+    """A ``keras.applications`` convolutional base without its classifier, frozen.
+
+    Args:
+        name: ``"VGG16"`` or ``"DenseNet121"``.
+        input_shape: e.g. ``(32, 32, 3)`` (both accept 32x32 inputs).
+        weights: ``"imagenet"`` or ``None`` (random weights, for tests).
+    """
+    constructor = getattr(keras.applications, name)
+    base = constructor(include_top=False, weights=weights, input_shape=input_shape, pooling="avg")
+    base.trainable = False
+    return base
+
+
+def preprocess_for(name: str, images: np.ndarray) -> np.ndarray:
+    """Apply the application's own input preprocessing to ``0..255`` RGB images."""
+    module = getattr(keras.applications, APPLICATIONS[name][0])
+    return np.asarray(module.preprocess_input(np.asarray(images, dtype=np.float32).copy()), dtype=np.float32)
+
+
+def unfreeze_top(base: keras.Model, prefixes: Sequence[str]) -> list[str]:
+    """Make trainable only the base's layers whose names start with a prefix.
+
+    Example: ``unfreeze_top(vgg, ["block5_"])`` fine-tunes VGG16's last block.
+    Batch-normalisation layers stay frozen (inference mode), as is usual when
+    fine-tuning.
+
+    Returns:
+        The names of the layers that are now trainable.
+    """
+    base.trainable = True
+    opened = []
+    for layer in base.layers:
+        trainable = any(layer.name.startswith(p) for p in prefixes) and not isinstance(
+            layer, keras.layers.BatchNormalization
+        )
+        layer.trainable = trainable
+        if trainable and layer.weights:
+            opened.append(layer.name)
+    return opened
+
+
+def classifier_on(base: keras.Model, num_classes: int, *, hidden: int = 256, dropout: float = 0.5) -> keras.Model:
+    """A dense head (``hidden`` ReLU units, dropout, softmax) on top of ``base``."""
+    inputs = keras.Input(base.input_shape[1:])
+    x = base(inputs, training=False)
+    x = keras.layers.Dense(hidden, activation="relu")(x)
+    x = keras.layers.Dropout(dropout)(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax")(x)
+    return keras.Model(inputs, outputs, name=f"{base.name}_classifier")
+
+
+def extract_features(
+    name: str, base: keras.Model, x: np.ndarray, *, batch_size: int = 256, cache_dir: str | os.PathLike | None = None
+) -> np.ndarray:
+    """Run a frozen base once over ``x`` and cache the features (``float32``).
+
+    The cache file ``<cache>/.cache/features/NAME.npz`` also stores the
+    fingerprints of the inputs and of the base's weights; a mismatch recomputes.
+    Batches keep the memory low (SVHN through VGG16 stays well under 1 GB).
+    """
+    from helpers.fingerprint import array_fingerprint
+
+    root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
+    path = root / ".cache" / "features" / f"{cache.check_name(name)}.npz"
+    key = f"{array_fingerprint(x)}:{_weights_fingerprint(base)}"
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as stored:
+            if str(stored["key"]) == key:
+                return stored["features"]
+    features = np.concatenate(
+        [
+            np.asarray(base.predict(x[i : i + batch_size], verbose=0), dtype=np.float32)
+            for i in range(0, len(x), batch_size)
+        ]
+    )
+    with cache.atomic_path(path) as tmp:
+        np.savez(tmp, features=features, key=np.array(key))
+    return features
+
+
+def _weights_fingerprint(model: keras.Model) -> str:
+    import hashlib
+
+    h = hashlib.blake2b(digest_size=8)
+    for w in model.weights:
+        h.update(np.ascontiguousarray(np.asarray(w)).tobytes()[:4096])
+        h.update(str(tuple(w.shape)).encode())
+    return h.hexdigest()
+
+
+def body_of(model: keras.Model, *, skip_input_layers: int = 0, drop_last: int = 1) -> list[keras.Layer]:
+    """The layers of a Sequential model without its first/last few (e.g. augmentation, classifier)."""
+    return list(model.layers[skip_input_layers : len(model.layers) - drop_last])
+
+
+def copy_body(
+    layers_: Sequence[keras.Layer], input_shape: tuple[int, ...], *, pretrained: bool, name: str
+) -> keras.Sequential:
+    """A fresh Sequential made of copies of ``layers_``, with their weights or re-initialised.
+
+    Every call gives independent layers, so runs never share (and disturb) weights.
+    """
+    template = keras.Sequential([keras.Input(input_shape), *layers_])
+    clone = keras.models.clone_model(template)
+    if pretrained:
+        clone.set_weights(template.get_weights())
+    clone.name = name
+    return clone
+
+
+def model_sha(name: str, cache_dir: str | os.PathLike | None = None) -> str:
+    """The recorded SHA-256 of a cached model: use it in ``data_key`` of runs built on it."""
+    return cache.manifest(name, cache_dir)["files"]["model"]["sha256"]
+
+
+def describe_trainable(model: keras.Model) -> dict[str, Any]:
+    """Counts of trainable and frozen parameters."""
+    trainable = int(sum(np.prod(w.shape) for w in model.trainable_weights))
+    frozen = int(sum(np.prod(w.shape) for w in model.non_trainable_weights))
+    return {"trainable parameters": trainable, "frozen parameters": frozen}
