@@ -97,11 +97,13 @@ def plot_some_samples(
 
 def plot_images(images: Sequence[np.ndarray], titles: Sequence[str] = (), *, ncols: int | None = None) -> Figure:
     """Draw a row (or grid) of images with optional titles."""
-    ncols = ncols or len(images)
-    nrows = int(np.ceil(len(images) / ncols))
+    ncols = max(1, ncols or len(images))
+    nrows = max(1, int(np.ceil(len(images) / ncols)))
     fig, axes = plt.subplots(nrows, ncols, figsize=(1.8 * ncols, 2.0 * nrows), squeeze=False)
     for ax in axes.ravel():
         ax.set_axis_off()
+    if not len(images):
+        axes[0, 0].text(0.5, 0.5, "(no images)", ha="center", va="center")
     for i, (ax, img) in enumerate(zip(axes.ravel(), images)):
         data, cmap = _image(img)
         ax.imshow(data, cmap=cmap)
