@@ -165,7 +165,7 @@ probe_x, probe_y = x_big_val[:16], y_big_val[:16]
 for hidden in ("softmax", "relu"):
     keras.utils.set_random_seed(0)
     net = build_warmup_net(zero_init=False, hidden_activation=hidden, dropout_after_output=False)
-    hidden_out = keras.Model(net.input, net.layers[-4].output)(probe_x).numpy()
+    hidden_out = keras.Model(net.inputs[0], net.layers[-4].output)(probe_x).numpy()
     print(f"hidden {hidden:7s}: largest hidden activation {hidden_out.max():.4f}, "
           f"mean {hidden_out.mean():.4f}, gradient norm at conv 1 {first_layer_gradient_norm(net, probe_x, probe_y):.2e}")
 
