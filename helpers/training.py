@@ -329,6 +329,9 @@ def _train(
     history = cache.clean_history(checkpoint.history)
     training_seconds = seconds + time.perf_counter() - t0
     metrics = summarize_history(history)
+    if validation_data is not None and _is_array_data(validation_data[0]):
+        saved = model.evaluate(*validation_data, batch_size=512, verbose=0, return_dict=True)
+        metrics["saved_model_val"] = {k: float(v) for k, v in saved.items()}
     if test_data is not None:
         test = model.evaluate(*test_data, batch_size=512, verbose=0, return_dict=True)
         metrics["test"] = {k: float(v) for k, v in test.items()}
