@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Creates .venv and installs requirements.txt when missing or changed. Idempotent.
+# Creates .venv and installs requirements.txt when missing or changed; installs
+# Chromium and poppler-utils (for the PDF reports) from Debian when missing and
+# this runs as root. Idempotent; set IMGCLS_SKIP_APT=1 to skip the system packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
@@ -15,4 +17,14 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r requirements.txt
   echo "$want" > "$stamp"
+fi
+if [ -z "${IMGCLS_SKIP_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "[setup] installing chromium and poppler-utils from Debian (for PDF reports)"
+    export DEBIAN_FRONTEND=noninteractive
+    { apt-get update -qq && apt-get install -y -qq chromium poppler-utils fonts-dejavu-core; } >/dev/null 2>&1 \
+      || echo "[setup] could not install chromium; PDF rendering will be unavailable"
+  else
+    echo "[setup] note: install 'chromium' and 'poppler-utils' to render PDFs (./render.sh)"
+  fi
 fi
