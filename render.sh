@@ -5,9 +5,5 @@
 #   ./render.sh 04_width        # only matching notebooks
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/setup_env.sh
-if [ -z "${IMGCLS_DATA_DIR:-}" ] && [ -d ../shared/datasets ]; then
-  export IMGCLS_DATA_DIR="$PWD/../shared/datasets"
-fi
-export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
+source scripts/env.sh
 exec .venv/bin/python scripts/render.py "$@"

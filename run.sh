@@ -7,9 +7,5 @@
 #   ./run.sh 03_optimizers    # only notebooks whose name contains this
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/setup_env.sh
-if [ -z "${IMGCLS_DATA_DIR:-}" ] && [ -d ../shared/datasets ]; then
-  export IMGCLS_DATA_DIR="$PWD/../shared/datasets"
-fi
-export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
+source scripts/env.sh
 exec .venv/bin/python scripts/run_notebooks.py "$@"

@@ -4,9 +4,5 @@
 #   ./verify.sh 'ex4_clean_*'   # only matching names
 set -euo pipefail
 cd "$(dirname "$0")"
-scripts/setup_env.sh
-if [ -z "${IMGCLS_DATA_DIR:-}" ] && [ -d ../shared/datasets ]; then
-  export IMGCLS_DATA_DIR="$PWD/../shared/datasets"
-fi
-export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
+source scripts/env.sh
 exec .venv/bin/python -m helpers.verify "$@"

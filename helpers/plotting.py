@@ -25,6 +25,14 @@ def _labels(y: Any) -> np.ndarray:
     return y.argmax(axis=1) if y.ndim == 2 else y
 
 
+def _axes_row(axes: Sequence[Any] | None, n: int) -> Sequence[Any]:
+    """The given axes, or a new row of ``n`` panels."""
+    if axes is not None:
+        return axes
+    _, new = plt.subplots(1, n, figsize=(5.5 * n, 4), squeeze=False)
+    return new[0]
+
+
 def _image(x: np.ndarray) -> tuple[np.ndarray, str | None]:
     """Return a drawable image and colormap for grey, flat or RGB input."""
     x = np.asarray(x)
@@ -141,9 +149,7 @@ def plot_histories(
         axes: Optional axes, one per metric.
         metrics: Curves to draw (``val_`` versions are added when present).
     """
-    if axes is None:
-        fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
-        axes = axes[0]
+    axes = _axes_row(axes, len(metrics))
     fig = axes[0].figure
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (label, history) in enumerate(histories.items()):
@@ -190,9 +196,7 @@ def plot_metric_vs_param(
         title: Figure title.
         axes: Optional axes, one per metric.
     """
-    if axes is None:
-        fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
-        axes = axes[0]
+    axes = _axes_row(axes, len(metrics))
     fig = axes[0].figure
     groups = [(None, results)] if group is None else list(results.groupby(group, sort=False))
     for ax, metric in zip(axes, metrics):

@@ -26,6 +26,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import keras
@@ -266,40 +267,33 @@ def fit_cached(
             "train it first (IMGCLS_CACHE_MODE=train), or check IMGCLS_CACHE_DIR"
         )
 
-    return _train(
-        name,
-        model,
-        spec,
-        digest,
-        x,
-        y,
-        validation_data,
-        user_callbacks,
-        fit_params,
-        test_data,
-        description,
-        verbose,
-        p,
-        cache_dir,
+    job = _Job(
+        name, p, spec, digest, x, y, validation_data, test_data, user_callbacks, fit_params, description, verbose
     )
+    return _train(job, model)
 
 
-def _train(
-    name,
-    model,
-    spec,
-    digest,
-    x,
-    y,
-    validation_data,
-    user_callbacks,
-    fit_params,
-    test_data,
-    description,
-    verbose,
-    p,
-    cache_dir,
-):  # noqa: PLR0913 - internal
+@dataclass
+class _Job:
+    """Everything one training run needs besides the model."""
+
+    name: str
+    paths: dict
+    spec: dict
+    digest: str
+    x: Any
+    y: Any
+    validation_data: tuple | None
+    test_data: tuple | None
+    callbacks: list
+    fit: dict
+    description: str
+    verbose: int
+
+
+def _train(job: _Job, model: keras.Model) -> tuple[keras.Model, dict[str, list[float]]]:
+    name, p, digest, fit_params = job.name, job.paths, job.digest, job.fit
+    x, y, validation_data, test_data, user_callbacks = job.x, job.y, job.validation_data, job.test_data, job.callbacks
     resumed, history, seconds = _load_progress(p["partial"], digest)
     if resumed is not None:
         model = resumed
@@ -324,7 +318,7 @@ def _train(
             steps_per_epoch=fit_params["steps_per_epoch"],
             shuffle=fit_params["shuffle"] if _is_array_data(x) else False,
             callbacks=all_callbacks,
-            verbose=verbose,
+            verbose=job.verbose,
         )
     history = cache.clean_history(checkpoint.history)
     training_seconds = seconds + time.perf_counter() - t0
@@ -342,9 +336,9 @@ def _train(
     cache.dump_history(p["history"], history)
     entry = {
         "name": name,
-        "description": description,
+        "description": job.description,
         "fingerprint": digest,
-        "spec": spec,
+        "spec": job.spec,
         "seed": fit_params["seed"],
         "epochs_run": len(history.get("loss", [])),
         "training_seconds": round(training_seconds, 2),
