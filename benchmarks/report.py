@@ -1,0 +1,137 @@
+"""Write BENCHMARKS.md: fit-path speed, notebook re-run time and memory, training time, accuracy vs the seeds.
+
+Sections (1) and (2)-(3) run ``fit_path.py`` and ``notebooks.py`` on this
+machine (a few minutes; run it on an otherwise idle machine); sections (4) and
+(5) are read from the cache manifests.
+
+Usage::
+
+    python benchmarks/report.py [--skip-measurements]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from helpers import cache  # noqa: E402
+
+#: Which notebook trains which cache entries (by name prefix).
+NOTEBOOK_OF_PREFIX = {
+    "ex2_": "02_dense_baselines",
+    "seed004_mlp": "02_dense_baselines",
+    "model_1_": "02_dense_baselines",
+    "ex3_": "03_optimizers",
+    "ex4_": "04_width_sweeps",
+    "ex5_": "05_regularization",
+    "warmup_": "06_cnns",
+    "seed003_": "06_cnns",
+    "mnist_cnn": "06_cnns",
+    "seed004_cnn": "06_cnns",
+    "fashion_cnn": "06_cnns",
+    "model_2_": "06_cnns",
+    "transfer_": "07_transfer_learning",
+    "model_4_": "07_transfer_learning",
+}
+
+#: Headline models, the seed figure each is compared with, and the issue's goal.
+HEADLINES = [
+    ("MNIST softmax regression", "ex2_softmax_mnist", None, 0.920),
+    ("MNIST 1x128 MLP, Adam", "ex3_adam", None, 0.980),
+    ("Fashion-MNIST best dense network", "ex5_best_dense_aug", 0.8907, 0.900),
+    ("MNIST best CNN", "mnist_cnn_aug", 0.9911, 0.996),
+    ("Fashion-MNIST tuned CNN", "fashion_cnn_tuned", 0.93, 0.945),
+]
+
+
+def notebook_of(name: str) -> str:
+    for prefix, notebook in NOTEBOOK_OF_PREFIX.items():
+        if name.startswith(prefix):
+            return notebook
+    return "other"
+
+
+def training_time_table(entries: dict) -> str:
+    per_notebook: dict[str, list[float]] = defaultdict(list)
+    for name, entry in entries.items():
+        per_notebook[notebook_of(name)].append(entry.get("training_seconds", 0.0))
+    rows = ["| notebook | cached runs | cold training time [min] |", "|---|---|---|"]
+    for notebook in sorted(per_notebook):
+        times = per_notebook[notebook]
+        rows.append(f"| {notebook} | {len(times)} | {sum(times) / 60:.1f} |")
+    total = sum(sum(t) for t in per_notebook.values())
+    rows.append(f"| **total** | **{len(entries)}** | **{total / 60:.1f}** |")
+    return "\n".join(rows)
+
+
+def headline_table(entries: dict) -> str:
+    rows = ["| model | cache entry | test accuracy | seed's figure | goal | goal met |", "|---|---|---|---|---|---|"]
+    for label, name, seed_figure, goal in HEADLINES:
+        entry = entries.get(name)
+        acc = entry.get("metrics", {}).get("test", {}).get("accuracy") if entry else None
+        seed_text = f"{seed_figure:.2%}" if seed_figure else "-"
+        if acc is None:
+            rows.append(f"| {label} | `{name}` | not trained yet | {seed_text} | {goal:.1%} | - |")
+        else:
+            met = "yes" if acc >= goal else "no"
+            rows.append(f"| {label} | `{name}` | {acc:.2%} | {seed_text} | {goal:.1%} | {met} |")
+    return "\n".join(rows)
+
+
+def run_script(script: str, *args: str) -> str:
+    out = ROOT / "benchmarks" / f"{Path(script).stem}.md"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args, "--out", str(out)], check=True)
+    return out.read_text()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--skip-measurements",
+        action="store_true",
+        help="reuse benchmarks/fit_path.md and benchmarks/notebooks.md instead of measuring",
+    )
+    args = parser.parse_args()
+    if args.skip_measurements:
+        fit_path = (ROOT / "benchmarks" / "fit_path.md").read_text()
+        notebooks = (ROOT / "benchmarks" / "notebooks.md").read_text()
+    else:
+        fit_path = run_script("fit_path.py")
+        notebooks = run_script("notebooks.py")
+    entries = cache.list_entries(ROOT)
+    text = f"""# Benchmarks
+
+Measured on {platform.machine()} with {platform.processor() or "an unnamed CPU"}, Python {platform.python_version()};
+regenerate with `.venv/bin/python benchmarks/report.py` on an idle machine.
+
+## 1. Fit path: helpers' `fit_cached` vs plain `model.fit`
+
+{fit_path}
+## 2-3. Re-running each notebook from the cache: wall time and peak memory
+
+{notebooks}
+Goals: notebooks 02-04 together under 90 s, notebook 06 under 60 s, 07 and 08
+together under 60 s, every notebook under 4 GB.
+
+## 4. Cold training time, summed from the manifests
+
+{training_time_table(entries)}
+
+## 5. Headline models on the test sets vs the seeds
+
+{headline_table(entries)}
+"""
+    (ROOT / "BENCHMARKS.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
