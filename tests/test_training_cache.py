@@ -269,3 +269,16 @@ def test_smoke_mode_caps_epochs(cache_dir, monkeypatch, fit_counter):
     monkeypatch.setenv("IMGCLS_SMOKE", "1")
     _, history = run(epochs=5)
     assert len(history["loss"]) == 1
+
+
+def test_resume_state_is_throttled(cache_dir, monkeypatch):
+    monkeypatch.setattr(training, "CHECKPOINT_EVERY_SECONDS", 1e9)
+
+    class StopAt(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(epochs=4, callbacks=[StopAt()])
+    assert not (cache.paths("m")["partial"] / "progress.json").exists(), "no save before the interval has passed"
