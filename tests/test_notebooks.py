@@ -92,3 +92,56 @@ def test_committed_notebook_is_executed_without_errors(path):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     text = "\n".join(c.source for c in nb.cells)
     assert "ANSWER_" not in text and "TAKEAWAYS" not in text, "no placeholder left"
+
+
+def make_format_fixtures(root: Path) -> Path:
+    """A data folder with the real MNIST files and tiny *random* SVHN / CIFAR-10 files in the real formats.
+
+    Only to exercise the SVHN and CIFAR-10 code paths of the notebooks; nothing
+    trained on these random images is kept.
+    """
+    import pickle
+
+    import numpy as np
+    from scipy.io import savemat
+
+    rng = np.random.default_rng(0)
+    root.mkdir(parents=True)
+    for name in ("mnist", "fashion-mnist"):
+        (root / name).symlink_to(SHARED_DATA / name)
+    (root / "svhn").mkdir()
+    for split, n in (("train", 400), ("test", 200)):
+        labels = (np.arange(n) % 10 + 1).reshape(n, 1).astype(np.uint8)
+        savemat(
+            root / "svhn" / f"{split}_32x32.mat",
+            {"X": rng.integers(0, 256, (32, 32, 3, n), dtype=np.uint8), "y": labels},
+        )
+    cifar = root / "cifar-10-batches-py"
+    cifar.mkdir()
+    for fname in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        with open(cifar / fname, "wb") as fh:
+            pickle.dump(
+                {b"data": rng.integers(0, 256, (100, 3072), dtype=np.uint8), b"labels": list(np.arange(100) % 10)}, fh
+            )
+    return root
+
+
+SVHN_NOTEBOOKS = [p for p in NOTEBOOKS if "svhn" in p.read_text().lower() and "07_" not in p.name]
+
+
+@pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
+@pytest.mark.parametrize("path", SVHN_NOTEBOOKS, ids=[p.stem for p in SVHN_NOTEBOOKS])
+def test_notebook_svhn_and_cifar_paths_run(path, smoke_cache, tmp_path, monkeypatch):
+    data_dir = make_format_fixtures(tmp_path / "data")
+    nb = execute(
+        path,
+        monkeypatch,
+        IMGCLS_SMOKE="1",
+        IMGCLS_CACHE_DIR=str(smoke_cache),
+        IMGCLS_CACHE_MODE="train",
+        IMGCLS_PARTIAL_DIR=str(smoke_cache / "partial"),
+        IMGCLS_DATA_DIR=str(data_dir),
+    )
+    assert error_outputs(nb) == []
+    text = outputs_text(nb)
+    assert "svhn is not available" not in text and "Would run" not in text
