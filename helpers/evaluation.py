@@ -139,13 +139,14 @@ def check_answer(text: str, max_chars: int | None = None, max_sentences: int | N
 
 
 def best_metrics(history: dict[str, list[float]]) -> dict[str, float]:
-    """Best validation loss and accuracy of one run, and the epoch of each (1-based)."""
+    """Best validation loss and accuracy of one run, the epoch of each (1-based), and final accuracies."""
     val_loss, val_acc = history["val_loss"], history["val_accuracy"]
     return {
         "best_val_loss": min(val_loss),
         "best_val_loss_epoch": int(val_loss.index(min(val_loss))) + 1,
         "best_val_accuracy": max(val_acc),
         "best_val_accuracy_epoch": int(val_acc.index(max(val_acc))) + 1,
+        "final_val_accuracy": val_acc[-1],
         "final_train_accuracy": history["accuracy"][-1],
     }
 

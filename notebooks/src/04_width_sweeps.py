@@ -81,8 +81,9 @@ hp.plot_metric_vs_param(clean_table, "width", ("best_val_loss", "best_val_accura
                         title="Fashion-MNIST, clean labels: best validation metrics vs width");
 
 # %%
-clean_summary = clean_table.groupby("width")[["best_val_loss", "best_val_accuracy", "best_val_loss_epoch", "final_train_accuracy"]].median()
-clean_summary
+summary_columns = ["best_val_loss", "best_val_loss_epoch", "best_val_accuracy", "final_val_accuracy",
+                   "final_train_accuracy"]
+clean_table.groupby("width")[summary_columns].median().round(4)
 
 # %% [markdown]
 # The learning curves of the narrowest and the widest network (seed 0) show
@@ -96,6 +97,13 @@ hp.plot_histories({f"width {w}": clean_histories[(w, 0)] for w in (10, 1000)},
 best_row = clean_table.loc[clean_table["best_val_accuracy"].idxmax()]
 print(f"best validation accuracy: {best_row.best_val_accuracy:.4f} "
       f"(width {best_row.width}, seed {best_row.seed}, epoch {best_row.best_val_accuracy_epoch})")
+
+# %% [markdown]
+# ### Answer to Exercise 4.2 (max 2 sentences)
+
+# %%
+answer_4_2 = """ANSWER_4_2"""
+hp.check_answer(answer_4_2, max_sentences=2)
 
 # %% [markdown]
 # ## Train: noisy labels (Exercise 4.3)
@@ -124,6 +132,9 @@ label_noise_table, label_noise_histories = hp.run_sweep(
 # %%
 hp.plot_metric_vs_param(label_noise_table, "width", ("best_val_loss", "best_val_accuracy"),
                         title="Fashion-MNIST, 50 % random training labels: best validation metrics vs width");
+
+# %%
+label_noise_table.groupby("width")[summary_columns].median().round(4)
 
 # %%
 hp.plot_histories({f"width {w}": label_noise_histories[(w, 0)] for w in (10, 250)},
@@ -156,6 +167,9 @@ input_noise_table, input_noise_histories = hp.run_sweep(
 hp.plot_metric_vs_param(input_noise_table, "width", ("best_val_loss", "best_val_accuracy"),
                         title="Fashion-MNIST, input noise (variance 0.1): best validation metrics vs width");
 
+# %%
+input_noise_table.groupby("width")[summary_columns].median().round(4)
+
 # %% [markdown]
 # ## Compare the three width-performance curves (Exercise 4.5)
 
@@ -165,8 +179,20 @@ all_runs = pd.concat([
     label_noise_table.assign(dataset="50 % random labels"),
     input_noise_table.assign(dataset="input noise, variance 0.1"),
 ])
-hp.plot_metric_vs_param(all_runs, "width", ("best_val_loss", "best_val_accuracy", "final_train_accuracy"),
+hp.plot_metric_vs_param(all_runs, "width", ("best_val_accuracy", "final_val_accuracy", "final_train_accuracy"),
                         group="dataset", title="Width-performance curves of the three datasets");
 
 # %%
-all_runs.groupby(["dataset", "width"])[["best_val_loss", "best_val_accuracy", "best_val_loss_epoch", "final_train_accuracy"]].median().round(4)
+all_runs.groupby(["dataset", "width"], sort=False)[summary_columns].median().round(4)
+
+# %% [markdown]
+# ### Answer to Exercise 4.5 (max 3 sentences)
+
+# %%
+answer_4_5 = """ANSWER_4_5"""
+hp.check_answer(answer_4_5, max_sentences=3)
+
+# %% [markdown]
+# ## Takeaways
+#
+# TAKEAWAYS
