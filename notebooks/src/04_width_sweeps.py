@@ -96,13 +96,13 @@ hp.plot_histories({f"width {w}": clean_histories[(w, 0)] for w in (10, 1000)},
 # %%
 best_row = clean_table.loc[clean_table["best_val_accuracy"].idxmax()]
 print(f"best validation accuracy: {best_row.best_val_accuracy:.4f} "
-      f"(width {best_row.width}, seed {best_row.seed}, epoch {best_row.best_val_accuracy_epoch})")
+      f"(width {int(best_row.width)}, seed {int(best_row.seed)}, epoch {int(best_row.best_val_accuracy_epoch)})")
 
 # %% [markdown]
 # ### Answer to Exercise 4.2 (max 2 sentences)
 
 # %%
-answer_4_2 = """ANSWER_4_2"""
+answer_4_2 = """Yes: wider single hidden layers fit the training set ever better (median final training accuracy 88.1 % at 10 units, 97.7 % at 1000) and reach a higher best validation accuracy (85.8 % to 89.6 %), as the universal approximation theorem suggests, though the gain above 300 units is small; the best validation accuracy of all runs is 89.78 % (width 1000, seed 1). The wider networks also overfit more and sooner, since their validation loss bottoms out earlier (epoch 41 at width 10, epoch 8 at width 1000) and width 1000's best loss (0.329) is already worse than width 300's (0.314), but keeping the best epoch means this overfitting costs no accuracy here."""
 hp.check_answer(answer_4_2, max_sentences=2)
 
 # %% [markdown]
@@ -189,10 +189,21 @@ all_runs.groupby(["dataset", "width"], sort=False)[summary_columns].median().rou
 # ### Answer to Exercise 4.5 (max 3 sentences)
 
 # %%
-answer_4_5 = """ANSWER_4_5"""
+answer_4_5 = """With 50 % random labels the wider networks again fit the training set better (final training accuracy 48.0 % at 10 units, 75.9 % at 250), which here means memorising random labels, as the universal approximation theorem allows, and they overfit badly: the best validation accuracy still rises with width (82.1 % to 85.2 %) but is reached within 7 to 35 epochs, after which the final validation accuracy collapses from 80.4 % to 54.8 %. With Gaussian input noise of variance 0.1 the networks of 100 or more units reach at least 99.98 % training accuracy on the fixed noisy images and their validation loss bottoms out after only 3 to 8 epochs, yet the best validation accuracy still grows with width (80.0 % to 82.1 %) and the final one stays between 76 % and 82 %. Compared with the clean curve (85.8 % to 89.6 %), input noise lowers the whole width-accuracy curve by about 6 to 7 points because it destroys information, whereas label noise costs only 3 to 4 points at the best epoch but makes extra width harmful once training goes on, so noisy labels call for early stopping or a narrower network."""
 hp.check_answer(answer_4_5, max_sentences=3)
 
 # %% [markdown]
 # ## Takeaways
 #
-# TAKEAWAYS
+# * On clean Fashion-MNIST, width helps up to about 300 units (median best
+#   validation accuracy 85.8 % at 10 units, 89.4 % at 300, 89.6 % at 1000);
+#   the widest networks overfit earliest but keep the best accuracy when the
+#   best epoch is kept.
+# * Random labels turn capacity against you: the wider the network, the more
+#   random labels it memorises and the further its final validation accuracy
+#   falls (80.4 % at 10 units, 54.8 % at 250), although its best epoch is fine.
+# * Input noise costs accuracy at every width but does not punish width.
+# * Three seeds per width show how far single runs scatter: the best
+#   validation accuracy of one width varies by up to 0.4 points between seeds
+#   on clean data and up to 1.6 points with random labels, more than the
+#   0.2-point difference between widths 300 and 1000.
