@@ -245,9 +245,32 @@ def _from_folder(name: str, root: Path) -> tuple[tuple, tuple] | None:
     return None
 
 
+_DOWNLOAD_HOSTS = {
+    "mnist": "storage.googleapis.com",
+    "fashion_mnist": "storage.googleapis.com",
+    "cifar10": "www.cs.toronto.edu",
+    "svhn": "ufldl.stanford.edu",
+}
+
+
+def _reachable(host: str, port: int = 443, timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to ``host`` can be opened (a quick offline check)."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
 def _download(name: str) -> tuple[tuple, tuple]:
     """Fetch ``name`` the normal way (needs internet)."""
     import keras
+
+    host = _DOWNLOAD_HOSTS[name]
+    if not _reachable(host, 80 if name == "svhn" else 443):
+        raise ConnectionError(f"{host} cannot be reached (no internet?)")
 
     if name == "svhn":
         files = [
@@ -324,14 +347,22 @@ def load_dataset(
     return LoadedDataset((x_train, y_train), (x_test, y_test), list(CLASS_NAMES[name]))
 
 
-def try_load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> LoadedDataset | None:
+def try_load_dataset(
+    name: str, data_dir: str | os.PathLike | None = None, *, would_run: str = ""
+) -> LoadedDataset | None:
     """Like :func:`load_dataset`, but print one line and return None if it is missing.
 
     Notebook sections that need SVHN or CIFAR-10 use this so that they skip
     cleanly on a machine without the data.
+
+    Args:
+        name: Dataset name.
+        data_dir: A data folder to search first.
+        would_run: What the skipped section would do, for the message.
     """
     try:
         return load_dataset(name, data_dir)
     except DatasetUnavailable as err:
-        print(f"{name} is not available here, so this section is skipped. To run it: {err.how_to_get}.")
+        what = f" (it would run {would_run})" if would_run else ""
+        print(f"{name} is not available here, so this section is skipped{what}. To run it: {err.how_to_get}.")
         return None

@@ -165,7 +165,7 @@ with np.printoptions(linewidth=200):
 # part again 80/20 into train and validation (stratified, `random_state=1`).
 
 # %%
-svhn = hp.try_load_dataset("svhn")
+svhn = hp.try_load_dataset("svhn", would_run="seed 002's splits and colour and grey sample digits")
 
 # %%
 if svhn is not None:
@@ -177,8 +177,6 @@ if svhn is not None:
     picks = np.random.default_rng(2).choice(len(x_tr), size=5, replace=False)
     hp.plot_images([x_tr[i] for i in picks], [f"digit {y_tr[i]}" for i in picks])
     hp.plot_images([hp.rgb2gray(x_tr[picks])[i] for i in range(5)], ["grey"] * 5)
-else:
-    print("Would show: seed 002's 80/20 + 80/20 splits and five colour and grey SVHN digits.")
 
 # %% [markdown]
 # ## CIFAR-10 (seed 001)
@@ -187,7 +185,7 @@ else:
 # normalises with `x / 255 - 0.5` and one-hot encodes the labels.
 
 # %%
-cifar = hp.try_load_dataset("cifar10")
+cifar = hp.try_load_dataset("cifar10", would_run="seed 001's 70/30 split, x/255 - 0.5 normalisation and one-hot labels")
 
 # %%
 if cifar is not None:
@@ -198,8 +196,6 @@ if cifar is not None:
     print("train", x_c_train.shape, y_c_train.shape, "validation", x_c_val.shape,
           f"range [{x_c_train.min():.2f}, {x_c_train.max():.2f}]")
     hp.plot_some_samples(x_cifar, y_cifar, nrows=2, ncols=6, label_mapping=cifar_classes)
-else:
-    print("Would show: the 70/30 split (35000/15000), x/255 - 0.5 normalisation, one-hot labels and sample images.")
 
 # %% [markdown]
 # ## Takeaways

@@ -106,11 +106,11 @@ softmax_summary.round(4)
 # ### Answer to Exercise 2.5 (max 2 sentences per dataset)
 
 # %%
-answer_2_5_mnist = """ANSWER_2_5_MNIST"""
+answer_2_5_mnist = """MNIST: the best validation accuracy is 92.62 % (epoch 35) and there is no real overfitting, since the validation loss only levels off (0.2675 at its best epoch 77, 0.2676 ten epochs later) and the final training accuracy is just 0.5 points above the validation accuracy (93.14 % against 92.62 %). With 7 850 weights for 48 000 training images this linear model is too simple to memorise anything: it underfits rather than overfits."""
 hp.check_answer(answer_2_5_mnist, max_sentences=2)
 
 # %%
-answer_2_5_fashion = """ANSWER_2_5_FASHION"""
+answer_2_5_fashion = """Fashion-MNIST: the best validation accuracy is 85.48 % (epoch 49) and again there is hardly any overfitting, since the validation loss stops improving at epoch 60 (0.4159) and stays there (0.4161 at epoch 70) instead of rising. The gap between training and validation accuracy is larger than on MNIST (87.01 % against 85.43 % at the end), a first, small sign of fitting the training images more closely than new ones, on a task that a linear model solves far less well."""
 hp.check_answer(answer_2_5_fashion, max_sentences=2)
 
 # %% [markdown]
@@ -196,7 +196,7 @@ hp.plot_histories({f"batch {b}": r["history"] for b, r in batch_runs.items()},
 # ### Answer: how do batch sizes 10 000 and 32 affect training time and test accuracy?
 
 # %%
-answer_batch_size = """ANSWER_BATCH"""
+answer_batch_size = """With the same 10 epochs, batch size 10 000 trains fastest (26 s against 65 s for batch 32 on this 2-core CPU) because each of its 5 updates per epoch is one large, well-parallelised matrix product, but it reaches only 95.21 % test accuracy against 97.88 % for batch 32. It makes only 50 weight updates in all, against 15 000 for batch 32, so after 10 epochs it is far from converged (final training loss 0.19 against 0.04). Small batches make many noisy updates per epoch: they converge in fewer epochs, and the gradient noise tends to lead to solutions that generalise well, at the price of more steps and more overhead per example. Batch 128 sits in between, with almost the accuracy of batch 32 (97.85 %) in two thirds of its time."""
 hp.check_answer(answer_batch_size, max_sentences=4)
 
 # %% [markdown]
@@ -208,7 +208,8 @@ hp.check_answer(answer_batch_size, max_sentences=4)
 # this machine; otherwise the next cell says how to get it.
 
 # %%
-svhn = hp.try_load_dataset("svhn")
+svhn = hp.try_load_dataset("svhn", would_run="the dense pyramid on colour (model_1_1) and grey (model_1_2) SVHN, "
+                                          "50 epochs each, via run_evaluation")
 
 # %%
 def build_svhn_pyramid(input_dim: int) -> keras.Model:
@@ -253,11 +254,15 @@ if svhn is not None:
         "parameters and less time."
     )
     hp.check_answer(answer_q_1_2, max_chars=500)
-else:
-    print("Would run: the dense pyramid 3072-512-256-128-10 on colour SVHN (model_1_1) and 1024-512-256-128-10 on "
-          "grey SVHN (model_1_2), seed 002's splits, 50 epochs each, via run_evaluation.")
 
 # %% [markdown]
 # ## Takeaways
 #
-# TAKEAWAYS
+# * Softmax regression (7 850 weights, SGD with early stopping) reaches
+#   92.45 % test accuracy on MNIST and 84.37 % on Fashion-MNIST; it underfits,
+#   with no sign of the validation loss rising.
+# * Two hidden layers of 512 ReLU units with 20 % dropout reach 97.85 % on
+#   MNIST after 10 epochs of Adam.
+# * Batch size trades time per epoch against updates per epoch: batch 10 000
+#   is 2.5 times faster than batch 32 over 10 epochs but 2.7 points less
+#   accurate, because 50 updates are not enough.

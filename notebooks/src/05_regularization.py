@@ -254,7 +254,8 @@ hp.check_answer(answer_5_6, max_sentences=2)
 # ## Seed 002, Question 1.3: regularizing the dense SVHN model
 
 # %%
-svhn = hp.try_load_dataset("svhn")
+svhn = hp.try_load_dataset("svhn", would_run="the grey SVHN pyramid with dropout 0.2 (model_1_3), 50 epochs, "
+                                          "via run_evaluation")
 
 # %%
 def build_model_1_3() -> keras.Model:
@@ -279,9 +280,6 @@ if svhn is not None:
         "unregularized dense model on SVHN overfits to."
     )
     hp.check_answer(answer_q_1_3, max_chars=500)
-else:
-    print("Would run: the grey SVHN pyramid 1024-512-256-128-10 with dropout 0.2 and Adam 3e-4, 50 epochs, "
-          "via run_evaluation, compared with model_1_2 from notebook 02.")
 
 # %% [markdown]
 # ## Takeaways

@@ -504,7 +504,8 @@ hp.check_answer(answer_6_4, max_sentences=4)
 # ## Part 6. Seed 002, Questions 2.1 and 2.2: ConvNets on SVHN
 
 # %%
-svhn = hp.try_load_dataset("svhn")
+svhn = hp.try_load_dataset("svhn", would_run="a batch-normalised CNN on grey SVHN without (model_2_1) and with "
+                                          "augmentation (model_2_2), via run_evaluation")
 
 # %%
 if svhn is not None:
@@ -553,9 +554,6 @@ if svhn is not None:
         "size and tilt, exactly what these transforms simulate."
     )
     hp.check_answer(answer_q_2_2, max_chars=500)
-else:
-    print("Would run: a 3-block batch-normalised CNN on grey SVHN (model_2_1, 20 epochs) and the same with "
-          "rotation/zoom/shift augmentation (model_2_2, 30 epochs), both via run_evaluation.")
 
 # %% [markdown]
 # ## Takeaways

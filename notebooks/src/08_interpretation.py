@@ -158,7 +158,7 @@ hp.check_answer(answer_production, max_sentences=3)
 # (`model_2_2` from notebook 06); it runs when SVHN and that model are present.
 
 # %%
-svhn = hp.try_load_dataset("svhn")
+svhn = hp.try_load_dataset("svhn", would_run="confusion matrices, confused pairs and feature maps of model_2_2")
 if svhn is not None:
     try:
         svhn_model, _ = hp.load_cached("model_2_2")
@@ -175,8 +175,6 @@ if svhn is not None:
         s_conv = interpret.conv_layer_names(svhn_model)
         for name, maps in zip(s_conv[::2], interpret.layer_outputs(svhn_model, s_conv[::2], x_s_eval[:1])):
             hp.plot_feature_maps(maps[0], title=f"model_2_2 {name}")
-else:
-    print("Would run: confusion matrices, confused pairs and feature maps of model_2_2 on SVHN.")
 
 # %% [markdown]
 # ## Takeaways
