@@ -88,7 +88,7 @@ hp.runs_table([{"learning rate": lr, "history": h} for lr, h in sgd_histories.it
 # ### Answer to Exercise 3.2 (max 2 sentences)
 
 # %%
-answer_3_2 = """ANSWER_3_2"""
+answer_3_2 = """With a learning rate of 1 the steps are so large that training never settles: the training loss stalls at 0.10 (against 0.0016 for 0.1), the validation accuracy jumps by up to 0.84 points from one epoch to the next and the validation loss climbs from 0.22 at epoch 2 to 0.48. With 0.001 the curves are perfectly smooth, the validation accuracy rising in every epoch, but so slowly that it reaches only 93.51 % after 50 epochs and is still climbing, while 0.1 and 0.01 reach 97.76 % and 97.28 % with almost no fluctuation."""
 hp.check_answer(answer_3_2, max_sentences=2)
 
 # %% [markdown]
@@ -123,7 +123,7 @@ optimizer_table.round(4)
 # ### Answer to Exercise 3.5 (max 3 sentences)
 
 # %%
-answer_3_5 = """ANSWER_3_5"""
+answer_3_5 = """Loss and accuracy show overfitting differently: Adam's validation loss is lowest at epoch 5 (0.089) and then more than doubles (0.192 at epoch 50) while its validation accuracy stays flat near 97.7 %, because the loss also punishes the growing over-confidence of the few wrong predictions, which accuracy cannot see. The best validation accuracies are 97.76 % for SGD (learning rate 0.1) and 97.91 % for Adam, and on the test set their best-epoch weights score 97.94 % and 97.60 %, so neither is clearly better at the end. Adam gets there faster (95.6 % validation accuracy after one epoch against 94.8 %) because it scales each weight's step by its own gradient history, but for the same reason it also starts to overfit sooner (best validation loss at epoch 5 against 15)."""
 hp.check_answer(answer_3_5, max_sentences=3)
 
 # %% [markdown]
@@ -177,8 +177,37 @@ noise_table.round(4)
 # ### Answer to Exercise 3.7 (max 2 sentences)
 
 # %%
-answer_3_7 = """ANSWER_3_7"""
+answer_3_7 = """Yes, strongly: with 20 % random labels the validation accuracy peaks at 96.10 % after 5 epochs and then falls to 74.92 % after 100 epochs as the network memorises the random labels (its training accuracy climbs to 93.74 %, above the 81.9 % of training labels that are right). Reaching perfect training accuracy takes far longer: on clean labels the training accuracy passes 99 % at epoch 6, on noisy labels it has not got there after 100 epochs (79.9 % at epoch 5, 88.0 % at epoch 50, 93.7 % at epoch 100)."""
 hp.check_answer(answer_3_7, max_sentences=2)
+
+# %% [markdown]
+# ## Going further: Adam with a decaying learning rate
+#
+# Plain Adam's best-epoch weights score 97.60 % on the test set. Its
+# validation curve keeps jittering because the step size never shrinks; a
+# learning rate that decays from 0.001 to zero over the 50 epochs (cosine
+# schedule) lets the weights settle into a minimum instead.
+
+# %%
+steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
+cosine_schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=epochs * steps_per_epoch)
+adam_cosine_model, adam_cosine_history = hp.fit_cached(
+    "ex3_adam_cosine", lambda: make_mlp_128(keras.optimizers.Adam(learning_rate=cosine_schedule)),
+    x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
+    callbacks=[keep_best_weights()], test_data=(x_test, y_test), seed=0)
+
+# %%
+hp.plot_histories({"Adam, constant lr 0.001": adam_history, "Adam, cosine decay from 0.001": adam_cosine_history},
+                  title="MNIST, 1x128 ReLU: constant vs decaying Adam learning rate");
+
+# %%
+decay_table = hp.runs_table([
+    {"run": "Adam, constant lr", "history": adam_history},
+    {"run": "Adam, cosine decay", "history": adam_cosine_history},
+]).set_index("run")
+decay_table["test accuracy (best epoch)"] = [adam_model.evaluate(x_test, y_test, verbose=0)[1],
+                                             adam_cosine_model.evaluate(x_test, y_test, verbose=0)[1]]
+decay_table.round(4)
 
 # %% [markdown]
 # ## Takeaways
