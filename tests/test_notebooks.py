@@ -1,7 +1,10 @@
 """Every notebook runs top to bottom: fast smoke mode, and from the committed cache.
 
-* smoke: tiny data, one epoch, an empty temporary cache (trains everything).
-* require-cache: the committed ``saved_models/`` and ``histories/`` with
+* smoke: every notebook *source* (``notebooks/src/*.py``, converted with
+  jupytext) with tiny data, one epoch and an empty temporary cache (it trains
+  everything), so notebooks still being trained are covered too.
+* require-cache: every committed, executed notebook (``notebooks/NN_*.ipynb``)
+  against the committed ``saved_models/`` and ``histories/`` with
   ``IMGCLS_CACHE_MODE=require``; any call to ``fit`` raises inside the kernel,
   so a notebook that passes here provably trained nothing.
 """
@@ -18,8 +21,19 @@ from nbclient import NotebookClient
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
+SOURCES = sorted((ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
+SOURCE_IDS = [p.stem for p in SOURCES]
 
 pytestmark = pytest.mark.notebooks
+
+
+def read_notebook(path: Path) -> nbformat.NotebookNode:
+    """An ``.ipynb`` file, or a jupytext percent-format source converted in memory."""
+    if path.suffix == ".py":
+        import jupytext
+
+        return jupytext.read(path)
+    return nbformat.read(path, as_version=4)
 
 
 def execute(path: Path, monkeypatch, **env: str) -> nbformat.NotebookNode:
@@ -31,8 +45,10 @@ def execute(path: Path, monkeypatch, **env: str) -> nbformat.NotebookNode:
         **env,
     }.items():
         monkeypatch.setenv(key, value)
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    nb = read_notebook(path)
+    client = NotebookClient(
+        nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}
+    )
     client.execute()
     return nb
 
@@ -62,7 +78,7 @@ def smoke_cache(tmp_path_factory):
 
 
 @pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+@pytest.mark.parametrize("path", SOURCES, ids=SOURCE_IDS)
 def test_notebook_smoke(path, smoke_cache, monkeypatch):
     nb = execute(
         path,
@@ -92,6 +108,10 @@ def test_committed_notebook_is_executed_without_errors(path):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     text = "\n".join(c.source for c in nb.cells)
     assert "ANSWER_" not in text and "TAKEAWAYS" not in text, "no placeholder left"
+    source = read_notebook(ROOT / "notebooks" / "src" / f"{path.stem}.py")
+    assert [c.source for c in nb.cells if c.source.strip()] == [c.source for c in source.cells if c.source.strip()], (
+        f"{path.name} is out of date with notebooks/src/{path.stem}.py: regenerate and execute it"
+    )
 
 
 def make_format_fixtures(root: Path) -> Path:
@@ -126,7 +146,7 @@ def make_format_fixtures(root: Path) -> Path:
     return root
 
 
-SVHN_NOTEBOOKS = [p for p in NOTEBOOKS if "svhn" in p.read_text().lower() and "07_" not in p.name]
+SVHN_NOTEBOOKS = [p for p in SOURCES if "svhn" in p.read_text().lower() and "07_" not in p.name]
 
 
 @pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
