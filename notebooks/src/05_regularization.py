@@ -83,7 +83,7 @@ pd.Series(hp.best_metrics(histories["no regularization"])).round(4)
 # ### Answer to Exercise 5.2 (max 1 sentence)
 
 # %%
-answer_5_2 = """ANSWER_5_2"""
+answer_5_2 = """Yes: after its best epoch (8, validation loss 0.330) the validation loss more than triples to 1.137 by epoch 150 while the training accuracy climbs to 99.05 %, 10.7 points above the validation accuracy, whose best value is 88.79 % (epoch 122)."""
 hp.check_answer(answer_5_2, max_sentences=1)
 
 # %% [markdown]
@@ -101,7 +101,7 @@ hp.plot_histories({k: histories[k] for k in ("no regularization", "L2 lambda=1.0
 # ### Answer to Exercise 5.3 (max 2 sentences)
 
 # %%
-answer_5_3 = """ANSWER_5_3"""
+answer_5_3 = """With lambda = 1 the weight penalty dominates the cross-entropy, so Adam shrinks every weight towards zero and the network predicts the same for every image (10.00 % validation accuracy, loss stuck at 2.3026, which is ln 10). With lambda = 0.001 the penalty regularizes without crippling: the final train-validation gap shrinks from 10.7 to 2.35 points and the validation loss no longer climbs (0.455 at best, 0.460 at the end), but the best validation accuracy (88.37 %) stays slightly below the unregularized 88.79 %, because the penalty also limits how closely the network can fit."""
 hp.check_answer(answer_5_3, max_sentences=2)
 
 # %% [markdown]
@@ -119,7 +119,7 @@ hp.plot_histories({k: histories[k] for k in ("no regularization", "dropout 0.5",
 # ### Answer to Exercise 5.4 (max 2 sentences)
 
 # %%
-answer_5_4 = """ANSWER_5_4"""
+answer_5_4 = """Dropout 0.5 is the most effective regularizer of these: the best validation accuracy rises to 89.32 %, the final train-validation gap is only 1.0 point and the validation loss stays near its minimum (0.310 at best, 0.336 at the end). Dropout 0.05 gives the best peak (89.47 % at epoch 49) but adds too little noise to stop the overfitting that follows (final gap 9.1 points, validation loss rising from 0.312 to 0.646), so it only pays off with early stopping."""
 hp.check_answer(answer_5_4, max_sentences=2)
 
 # %% [markdown]
@@ -169,7 +169,7 @@ hp.runs_table([{"run": k, "history": h} for k, h in mnist_flip_runs.items()]).se
 # ### Answer to Exercise 5.5 (max 2 sentences)
 
 # %%
-answer_5_5 = """ANSWER_5_5"""
+answer_5_5 = """Random horizontal flips plus shifts of up to 10 % (Keras RandomFlip and RandomTranslation layers) almost remove overfitting on Fashion-MNIST (final gap 0.2 points, best validation loss only at epoch 127) and give a best validation accuracy of 88.95 % against 88.79 %, a small gain because a 2x128 dense network has little capacity left to learn from the extra variety. The same flips on MNIST lower the best validation accuracy from 97.82 % to 97.20 %, as expected: a mirrored garment is still the same garment, but a mirrored digit is no digit, or another one."""
 hp.check_answer(answer_5_5, max_sentences=2)
 
 # %% [markdown]
@@ -238,7 +238,6 @@ best_dense_table.round(4)
 
 # %%
 comparison = hp.runs_table([{"attempt": k, "history": h} for k, h in histories.items()]).set_index("attempt")
-comparison["final val_accuracy"] = [h["val_accuracy"][-1] for h in histories.values()]
 comparison["overfitting gap (train - val, last epoch)"] = [
     h["accuracy"][-1] - h["val_accuracy"][-1] for h in histories.values()]
 comparison.sort_values("best_val_accuracy", ascending=False).round(4)
@@ -247,7 +246,7 @@ comparison.sort_values("best_val_accuracy", ascending=False).round(4)
 # ### Answer to Exercise 5.6 (max 2 sentences)
 
 # %%
-answer_5_6 = """ANSWER_5_6"""
+answer_5_6 = """Yes, a little: the best validation accuracy rose from 88.79 % without regularization to 89.32 % with dropout 0.5 and 89.47 % with dropout 0.05, and to 90.57 % with the keras-tuner configuration (one hidden layer of 1024 units, dropout 0.5, Adam at 0.001), which scores 89.81 % on the test set, while L2 with lambda = 1 destroyed the model and lambda = 0.001 cost 0.4 points. The gains are small because regularization only trims overfitting and the real limit is the model class, a dense network that treats every pixel separately and cannot reuse what it learns across positions; adding augmentation on top of dropout 0.5 even lowered the validation accuracy to 88.41 % because the network then underfits (final training accuracy 84.95 %)."""
 hp.check_answer(answer_5_6, max_sentences=2)
 
 # %% [markdown]
@@ -284,4 +283,12 @@ if svhn is not None:
 # %% [markdown]
 # ## Takeaways
 #
-# TAKEAWAYS
+# * Two hidden layers of 128 units overfit Fashion-MNIST: the validation loss
+#   triples after epoch 8 while the training accuracy reaches 99 %.
+# * An L2 penalty of 1 stops all learning (10 % accuracy); 0.001 and dropout
+#   remove most of the train-validation gap but raise the peak accuracy by
+#   well under one point.
+# * Flips and shifts suit clothing and barely overfit; flips hurt digits
+#   (97.82 % to 97.20 % on MNIST).
+# * A 10-trial random search found one layer of 1024 units with dropout 0.5:
+#   90.57 % validation and 89.81 % test accuracy, the best dense result here.
