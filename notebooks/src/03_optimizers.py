@@ -210,6 +210,19 @@ decay_table["test accuracy (best epoch)"] = [adam_model.evaluate(x_test, y_test,
 decay_table.round(4)
 
 # %% [markdown]
+# The decaying learning rate settles the validation accuracy (98.06 % at the
+# last epoch against 97.67 %) and raises the test accuracy of the best-epoch
+# weights from 97.60 % to 97.90 %.
+
+# %% [markdown]
 # ## Takeaways
 #
-# TAKEAWAYS
+# * For SGD on this network, a learning rate of 0.1 works best (97.76 %
+#   validation, 97.94 % test accuracy); 1 is unstable and 0.001 far too slow
+#   for 50 epochs.
+# * Adam learns faster in the first epochs but its validation loss starts to
+#   rise after 5 epochs; the loss shows overfitting that the accuracy hides.
+#   A cosine-decaying learning rate lifts its test accuracy from 97.60 % to 97.90 %.
+# * With 20 % random labels the network first learns the true pattern (96.10 %
+#   validation accuracy at epoch 5) and then memorises the noise (74.92 % at
+#   epoch 100).
