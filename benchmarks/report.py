@@ -46,7 +46,9 @@ HEADLINES = [
     ("MNIST softmax regression", "ex2_softmax_mnist", None, 0.920),
     ("MNIST 1x128 MLP, Adam", "ex3_adam", None, 0.980),
     ("MNIST 1x128 MLP, Adam with cosine decay", "ex3_adam_cosine", None, 0.980),
+    ("MNIST 1x128 MLP, same, all training images", "ex3_adam_cosine_all_training_data", None, 0.980),
     ("Fashion-MNIST best dense network", "ex5_best_dense", 0.8907, 0.900),
+    ("Fashion-MNIST best dense network, all training images", "ex5_best_dense_all_training_data", 0.8907, 0.900),
     ("MNIST best CNN", "mnist_cnn_aug", 0.9911, 0.996),
     ("Fashion-MNIST tuned CNN", "fashion_cnn_tuned", 0.93, 0.945),
 ]

@@ -234,6 +234,23 @@ best_dense_table = pd.DataFrame({
 best_dense_table.round(4)
 
 # %% [markdown]
+# ### The final dense model: all 60 000 training images
+#
+# The search and the two runs above chose the configuration (no augmentation)
+# and the number of epochs (the best validation epoch) on the validation set.
+# As a last step the same network is trained on all training images for that
+# many epochs, and the test set is evaluated once with its final weights.
+
+# %%
+final_dense_epochs = hp.best_metrics(best_dense["tuned"][1])["best_val_accuracy_epoch"]
+x_train_all, y_train_all = np.concatenate([x_train, x_val]), np.concatenate([y_train, y_val])
+final_dense, final_dense_history = hp.fit_cached(
+    "ex5_best_dense_all_training_data", lambda: make_best_dense(None), x_train_all, y_train_all,
+    epochs=final_dense_epochs, batch_size=batch_size, test_data=(x_test, y_test), seed=0)
+print(f"{final_dense_epochs} epochs on all training images: "
+      f"test accuracy {final_dense.evaluate(x_test, y_test, verbose=0)[1]:.4f}")
+
+# %% [markdown]
 # ## Compare every attempt (Exercise 5.6)
 
 # %%
@@ -291,4 +308,5 @@ if svhn is not None:
 # * Flips and shifts suit clothing and barely overfit; flips hurt digits
 #   (97.82 % to 97.20 % on MNIST).
 # * A 10-trial random search found one layer of 1024 units with dropout 0.5:
-#   90.57 % validation and 89.81 % test accuracy, the best dense result here.
+#   90.57 % validation and 89.81 % test accuracy; retrained on all 60 000
+#   training images it reaches 89.96 %, the best dense result here.
