@@ -48,9 +48,11 @@ from helpers.data import (
     try_load_dataset,
 )
 from helpers.evaluation import (
+    accuracy,
     best_metrics,
     check_answer,
     expected_errors,
+    predict_average,
     predict_tta,
     run_evaluation,
     runs_table,

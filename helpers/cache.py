@@ -147,6 +147,11 @@ def read_manifest(path: Path) -> dict | None:
         return None
 
 
+def model_stored(entry: dict) -> bool:
+    """Whether a manifest entry has a model file (sweeps may keep the history only)."""
+    return entry.get("model_stored", True) is not False
+
+
 def verify_files(name: str, entry: dict, cache_dir: str | os.PathLike | None = None) -> list[str]:
     """Check a manifest entry's files exist and match their recorded SHA-256.
 
@@ -155,7 +160,7 @@ def verify_files(name: str, entry: dict, cache_dir: str | os.PathLike | None = N
     """
     problems = []
     p = paths(name, cache_dir)
-    for kind in ("model", "history"):
+    for kind in ("model", "history") if model_stored(entry) else ("history",):
         path = p[kind]
         recorded = entry.get("files", {}).get(kind, {}).get("sha256")
         if not path.is_file():
@@ -227,6 +232,8 @@ def load_cached(name: str, cache_dir: str | os.PathLike | None = None) -> tuple[
         CacheCorrupt: If a file is missing, damaged or unsafe.
     """
     entry = manifest(name, cache_dir)
+    if not model_stored(entry):
+        raise CacheMiss(f"cached artifact {name!r} keeps its history and metrics only, no model file")
     problems = verify_files(name, entry, cache_dir)
     if problems:
         raise CacheCorrupt(f"cached artifact {name!r} is damaged: " + "; ".join(problems))

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from helpers import cache, settings
@@ -160,16 +161,34 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def predict_tta(model: Any, x: Any, *, flip: bool = True, batch_size: int = 512) -> Any:
-    """Class probabilities averaged over the images and their mirror images.
+def predict_average(models: Any, x: Any, *, flip: bool = False, batch_size: int = 512) -> Any:
+    """Class probabilities averaged over several models (an ensemble).
 
-    Test-time augmentation: only sensible where a horizontal flip keeps the
-    class (clothing, not digits).
+    Args:
+        models: One model or a sequence of models with the same classes.
+        x: Images, shape ``(n, height, width, channels)``.
+        flip: Also average over the mirror images (test-time augmentation; only
+            sensible where a horizontal flip keeps the class: clothing, not digits).
+        batch_size: Prediction batch size.
     """
-    probabilities = model.predict(x, batch_size=batch_size, verbose=0)
-    if flip:
-        probabilities = (probabilities + model.predict(x[:, :, ::-1], batch_size=batch_size, verbose=0)) / 2
-    return probabilities
+    models = list(models) if isinstance(models, (list, tuple)) else [models]
+    if not models:
+        raise ValueError("predict_average needs at least one model")
+    views = [x, x[:, :, ::-1]] if flip else [x]
+    total = sum(model.predict(view, batch_size=batch_size, verbose=0) for model in models for view in views)
+    return total / (len(models) * len(views))
+
+
+def predict_tta(model: Any, x: Any, *, flip: bool = True, batch_size: int = 512) -> Any:
+    """Class probabilities of one model averaged over the images and their mirror images."""
+    return predict_average([model], x, flip=flip, batch_size=batch_size)
+
+
+def accuracy(probabilities: Any, y: Any) -> float:
+    """Share of rows whose most probable class is the true one (``y`` one-hot or integer)."""
+    y = np.asarray(y)
+    labels = y.argmax(1) if y.ndim == 2 else y
+    return float(np.mean(np.asarray(probabilities).argmax(1) == labels))
 
 
 def expected_errors(accuracy: float, n_test: int, per: int = 10_000, z: float = 1.96) -> dict[str, float]:

@@ -29,6 +29,7 @@ _CALLBACK_KEYS = (
     "factor",
     "cooldown",
     "min_lr",
+    "swap_on_epoch",
 )
 
 _array_memo: dict[int, tuple[weakref.ref, str]] = {}

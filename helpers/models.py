@@ -9,7 +9,13 @@ from keras import layers
 
 
 def make_augmentation(
-    *, flip: bool = False, translate: float = 0.0, rotate: float = 0.0, zoom: float = 0.0, seed: int = 0
+    *,
+    flip: bool = False,
+    translate: float = 0.0,
+    rotate: float = 0.0,
+    zoom: float = 0.0,
+    erase: float = 0.0,
+    seed: int = 0,
 ) -> keras.Sequential:
     """Keras 3 preprocessing layers that augment images during training only.
 
@@ -18,6 +24,9 @@ def make_augmentation(
         translate: Random shifts, as a fraction of height and width.
         rotate: Random rotations, as a fraction of a full turn (0.05 = 18 degrees).
         zoom: Random zoom in or out, as a fraction.
+        erase: Probability of random erasing (Zhong et al., 2017): a random
+            rectangle of 2-33 % of the image is replaced by noise. Expects
+            images scaled to [0, 1].
         seed: Seed of the random transforms.
     """
     steps: list[layers.Layer] = []
@@ -29,6 +38,8 @@ def make_augmentation(
         steps.append(layers.RandomZoom(zoom, fill_mode="constant", seed=seed))
     if translate:
         steps.append(layers.RandomTranslation(translate, translate, fill_mode="constant", seed=seed))
+    if erase:
+        steps.append(layers.RandomErasing(factor=(erase, erase), value_range=(0.0, 1.0), seed=seed))
     return keras.Sequential(steps, name="augmentation")
 
 

@@ -190,6 +190,7 @@ def fit_cached(
     data_key: str | None = None,
     description: str = "",
     return_model: bool = True,
+    keep_model: bool = True,
     verbose: int = 2,
     mode: str | None = None,
     cache_dir: str | os.PathLike | None = None,
@@ -215,6 +216,9 @@ def fit_cached(
         description: Free text stored in the manifest (what the run is).
         return_model: If False, a cache hit skips loading the model (faster for
             sweeps that only need the curves) and returns ``(None, history)``.
+        keep_model: If False, store only the history and the manifest entry
+            (metrics included), not the model file: for large sweeps whose
+            models are never reused. Requires ``return_model=False``.
         verbose: Keras verbosity while training (2: one line per epoch).
         mode: Override the cache mode (``train``, ``retrain``, ``require``).
         cache_dir: Override the cache folder.
@@ -232,6 +236,8 @@ def fit_cached(
         raise ValueError(f"mode must be one of {settings.MODES}")
     if not _is_array_data(x) and data_key is None:
         raise ValueError("x is not an array: pass data_key='...' to identify its content")
+    if not keep_model and return_model:
+        raise ValueError("keep_model=False stores no model file: pass return_model=False as well")
     p = cache.paths(name, cache_dir)
     if settings.smoke_mode():
         epochs = min(epochs, 1)
@@ -280,9 +286,22 @@ def fit_cached(
         )
 
     job = _Job(
-        name, p, spec, digest, x, y, validation_data, test_data, user_callbacks, fit_params, description, verbose
+        name,
+        p,
+        spec,
+        digest,
+        x,
+        y,
+        validation_data,
+        test_data,
+        user_callbacks,
+        fit_params,
+        description,
+        verbose,
+        keep_model,
     )
-    return _train(job, model)
+    model, history = _train(job, model)
+    return (model if return_model else None), history
 
 
 @dataclass
@@ -301,6 +320,7 @@ class _Job:
     fit: dict
     description: str
     verbose: int
+    keep_model: bool = True
 
 
 def _train(job: _Job, model: keras.Model) -> tuple[keras.Model, dict[str, list[float]]]:
@@ -344,8 +364,12 @@ def _train(job: _Job, model: keras.Model) -> tuple[keras.Model, dict[str, list[f
         metrics["test"] = {k: float(v) for k, v in test.items()}
     model.steps_per_execution = 1
 
-    with cache.atomic_path(p["model"]) as tmp:
-        model.save(tmp)
+    stored = ("model", "history") if job.keep_model else ("history",)
+    if job.keep_model:
+        with cache.atomic_path(p["model"]) as tmp:
+            model.save(tmp)
+    else:
+        p["model"].unlink(missing_ok=True)
     cache.dump_history(p["history"], history)
     entry = {
         "name": name,
@@ -360,9 +384,10 @@ def _train(job: _Job, model: keras.Model) -> tuple[keras.Model, dict[str, list[f
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "argv0": os.path.basename(sys.argv[0])},
         "data": _describe_data(x, y, validation_data, test_data),
         "metrics": metrics,
+        "model_stored": job.keep_model,
         "files": {
             kind: {"path": str(p[kind].relative_to(p[kind].parent.parent)), "sha256": cache.sha256_file(p[kind])}
-            for kind in ("model", "history")
+            for kind in stored
         },
     }
     cache.write_json_atomic(p["manifest"], entry)

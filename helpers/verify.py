@@ -90,6 +90,16 @@ def _candidates_val_accuracy(entry: dict, history: dict) -> list[float]:
     return [acc[-1], max(acc)] + ([acc[int(np.argmin(loss))]] if loss else [])
 
 
+def _history_problem(entry: dict, history: dict) -> str:
+    """Why the history disagrees with its manifest entry ('' when it agrees)."""
+    final = entry.get("metrics", {}).get("final", {})
+    if any(history.get(k, [None])[-1] != v for k, v in final.items()):
+        return "history does not match the recorded final metrics"
+    if len(history.get("loss", [])) != entry.get("epochs_run"):
+        return "history length does not match the recorded epochs"
+    return ""
+
+
 def verify_entry(name: str, entry: dict, data: DataIndex, cache_dir: Path | None = None) -> list[Row]:
     """Check one cache entry; return its table rows."""
     problems = cache.verify_files(name, entry, cache_dir)
@@ -99,19 +109,19 @@ def verify_entry(name: str, entry: dict, data: DataIndex, cache_dir: Path | None
     p = cache.paths(name, cache_dir)
     try:
         history = cache.load_history(p["history"])
-        model = cache.load_model(p["model"])
+        model = cache.load_model(p["model"]) if cache.model_stored(entry) else None
     except cache.CacheCorrupt as err:
         return [Row(name, status="CORRUPT", detail=str(err))]
     spec = entry.get("spec", {})
+    problem = _history_problem(entry, history)
+    if problem:
+        return [Row(name, status="STALE", detail=problem)]
+    if model is None:
+        return [Row(name, status="OK", detail="history and metrics only (no model file by design); history checked")]
     if fingerprint._digest(fingerprint.architecture_config(model)) != spec.get("architecture"):
         return [Row(name, status="STALE", detail="model file does not match the recorded architecture")]
     if fingerprint._digest(fingerprint.compile_config(model)) != spec.get("compile"):
         return [Row(name, status="STALE", detail="model file does not match the recorded compile settings")]
-    final = entry.get("metrics", {}).get("final", {})
-    if any(history.get(k, [None])[-1] != v for k, v in final.items()):
-        return [Row(name, status="STALE", detail="history does not match the recorded final metrics")]
-    if len(history.get("loss", [])) != entry.get("epochs_run"):
-        return [Row(name, status="STALE", detail="history length does not match the recorded epochs")]
 
     rows = []
     val = data.find(spec.get("data", {}).get("validation"))

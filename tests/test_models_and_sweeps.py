@@ -50,6 +50,20 @@ def test_flip_mirrors_left_right():
     assert flipped and all(np.array_equal(o[0, :, 3], np.ones((4, 1))) for o in flipped)
 
 
+def test_erasing_replaces_one_rectangle_and_keeps_range():
+    erase = models.make_augmentation(erase=1.0, seed=3)
+    images = np.full((16, 12, 12, 1), 0.5, dtype=np.float32)
+    np.testing.assert_array_equal(erase(images, training=False), images)
+    out = np.asarray(erase(images, training=True))
+    changed = out != images
+    assert changed.any(axis=(1, 2, 3)).all(), "probability 1: every image has an erased patch"
+    for mask in changed[..., 0]:
+        rows, cols = np.where(mask.any(axis=1))[0], np.where(mask.any(axis=0))[0]
+        assert mask[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1].mean() > 0.9, "a filled rectangle"
+    assert out.min() >= 0.0 and out.max() <= 1.0
+    assert changed.mean() < 0.5, "at most about a third of each image"
+
+
 def test_run_sweep_caches_every_run(cache_dir, fit_counter):
     def build(width):
         return models.compile_classifier(models.build_mlp((8, 8, 1), [width], num_classes=3))
@@ -108,6 +122,25 @@ def test_predict_tta_averages_mirror_images():
     expected = (model.predict(x, verbose=0) + model.predict(x[:, :, ::-1], verbose=0)) / 2
     np.testing.assert_allclose(evaluation.predict_tta(model, x), expected, rtol=1e-6)
     np.testing.assert_allclose(evaluation.predict_tta(model, x, flip=False), model.predict(x, verbose=0))
+
+
+def test_predict_average_is_the_mean_of_the_models_and_accuracy_counts_hits():
+    def tiny(seed):
+        keras.utils.set_random_seed(seed)
+        return keras.Sequential(
+            [keras.Input((2, 2, 1)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]
+        )
+
+    first, second = tiny(1), tiny(2)
+    x = np.random.default_rng(0).normal(size=(5, 2, 2, 1)).astype(np.float32)
+    p1, p2 = first.predict(x, verbose=0), second.predict(x, verbose=0)
+    np.testing.assert_allclose(evaluation.predict_average([first, second], x), (p1 + p2) / 2, rtol=1e-6)
+    np.testing.assert_allclose(evaluation.predict_average(first, x), p1, rtol=1e-6)
+    with pytest.raises(ValueError):
+        evaluation.predict_average([], x)
+    probabilities = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])
+    assert evaluation.accuracy(probabilities, np.array([0, 1, 1, 0])) == 0.75
+    assert evaluation.accuracy(probabilities, np.eye(3)[[0, 1, 1, 0]]) == 0.75
 
 
 def test_expected_errors_interval():

@@ -282,3 +282,18 @@ def test_resume_state_is_throttled(cache_dir, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         run(epochs=4, callbacks=[StopAt()])
     assert not (cache.paths("m")["partial"] / "progress.json").exists(), "no save before the interval has passed"
+
+
+def test_history_only_run_stores_no_model_and_still_hits(cache_dir, fit_counter):
+    model, history = run("sweep_point", keep_model=False, return_model=False, test_data=VAL)
+    p = cache.paths("sweep_point")
+    assert model is None and not p["model"].exists() and p["history"].is_file()
+    entry = json.loads(p["manifest"].read_text())
+    assert entry["model_stored"] is False and set(entry["files"]) == {"history"}
+    assert "accuracy" in entry["metrics"]["test"], "the metrics a sweep needs are in the manifest"
+    _, again = run("sweep_point", keep_model=False, return_model=False, test_data=VAL)
+    assert fit_counter == [2] and again == history
+    with pytest.raises(cache.CacheMiss, match="no model file"):
+        cache.load_cached("sweep_point")
+    with pytest.raises(ValueError, match="return_model=False"):
+        run("other", keep_model=False)

@@ -107,3 +107,19 @@ def test_deleted_files_are_caught(trained_cache):
     cache.paths("weak")["manifest"].unlink()
     assert statuses()[("weak", "")].detail == "model file without a manifest entry"
     assert verify.main([]) == 1
+
+
+def test_history_only_entry_is_checked_without_a_model(cache_dir, monkeypatch):
+    fit_cached("sweep", build, X[:300], Y[:300], epochs=2, verbose=0, keep_model=False, return_model=False)
+    monkeypatch.setattr(verify, "standard_splits", lambda: iter([]))
+    row = statuses()[("sweep", "")]
+    assert row.status == "OK" and "no model file" in row.detail
+    p = cache.paths("sweep")
+    history = cache.load_history(p["history"])
+    history["loss"][-1] = 0.0
+    p["history"].write_bytes(pickle.dumps(history))
+    assert statuses()[("sweep", "")].status == "CORRUPT"
+    rehash("sweep", "history")
+    assert statuses()[("sweep", "")].status == "STALE"
+    p["history"].unlink()
+    assert statuses()[("sweep", "")].status == "MISSING"
