@@ -355,6 +355,8 @@ def _train(job: _Job, model: keras.Model) -> tuple[keras.Model, dict[str, list[f
         )
     history = cache.clean_history(checkpoint.history)
     training_seconds = seconds + time.perf_counter() - t0
+    model.steps_per_execution = 1  # as it will be when loaded; rebuild the compiled functions
+    model.train_function = model.test_function = model.predict_function = None
     metrics = summarize_history(history)
     if validation_data is not None and _is_array_data(validation_data[0]):
         saved = model.evaluate(*validation_data, batch_size=512, verbose=0, return_dict=True)
@@ -362,7 +364,6 @@ def _train(job: _Job, model: keras.Model) -> tuple[keras.Model, dict[str, list[f
     if test_data is not None:
         test = model.evaluate(*test_data, batch_size=512, verbose=0, return_dict=True)
         metrics["test"] = {k: float(v) for k, v in test.items()}
-    model.steps_per_execution = 1
 
     stored = ("model", "history") if job.keep_model else ("history",)
     if job.keep_model:
