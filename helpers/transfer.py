@@ -131,16 +131,35 @@ def body_of(model: keras.Model, *, skip_input_layers: int = 0, drop_last: int = 
 
 
 def copy_body(
-    layers_: Sequence[keras.Layer], input_shape: tuple[int, ...], *, pretrained: bool, name: str
+    layers_: Sequence[keras.Layer],
+    input_shape: tuple[int, ...],
+    *,
+    pretrained: bool,
+    name: str,
+    bn_momentum: float | None = None,
 ) -> keras.Sequential:
     """A fresh Sequential made of copies of ``layers_``, with their weights or re-initialised.
 
     Every call gives independent layers, so runs never share (and disturb) weights.
+
+    Args:
+        layers_: The layers to copy (for example from :func:`body_of`).
+        input_shape: Input shape of the copy.
+        pretrained: Keep the layers' weights (True) or re-initialise them.
+        name: Name of the new Sequential.
+        bn_momentum: If given, the momentum of every ``BatchNormalization``
+            moving average. Runs of a few hundred steps need a faster one
+            (0.9) than Keras' 0.99, or the statistics used at inference lag
+            behind the weights.
     """
     template = keras.Sequential([keras.Input(input_shape), *layers_])
     clone = keras.models.clone_model(template)
     if pretrained:
         clone.set_weights(template.get_weights())
+    if bn_momentum is not None:
+        for layer in clone.layers:
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.momentum = bn_momentum
     clone.name = name
     return clone
 

@@ -74,6 +74,20 @@ def test_copy_body_pretrained_or_fresh():
     assert np.abs(np.asarray(source.layers[0].kernel)).sum() > 0, "copies never share weights"
 
 
+def test_copy_body_sets_batch_norm_momentum_and_it_changes_the_fingerprint():
+    from helpers import fingerprint
+
+    source = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3), keras.layers.BatchNormalization(), keras.layers.Dense(2)]
+    )
+    layers_ = transfer.body_of(source)
+    fast = transfer.copy_body(layers_, (4,), pretrained=True, name="fast", bn_momentum=0.9)
+    default = transfer.copy_body(layers_, (4,), pretrained=True, name="fast")
+    assert fast.layers[-1].momentum == 0.9 and default.layers[-1].momentum == 0.99
+    assert source.layers[1].momentum == 0.99, "the source model is untouched"
+    assert fingerprint.architecture_config(fast) != fingerprint.architecture_config(default)
+
+
 def test_layer_outputs_and_conv_names():
     model = keras.Sequential(
         [
