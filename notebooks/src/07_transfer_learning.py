@@ -140,6 +140,10 @@ def labelled_subset(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 # * **scratch**: random initial weights, everything trained (learning rate 1e-3);
 # * **frozen features**: MNIST weights, body frozen, only the new head trained (1e-3);
 # * **fine-tuning**: MNIST weights, everything trained with a low learning rate (1e-4).
+#
+# The runs are short (a few hundred steps), so the batch-normalisation layers
+# average their statistics with momentum 0.9 instead of Keras' default 0.99;
+# the check after the grid shows why.
 
 # %%
 source_model, _ = hp.load_cached("mnist_cnn_aug")
@@ -148,8 +152,9 @@ source_key = "pretrained:" + transfer.model_sha("mnist_cnn_aug")[:16]
 print([type(layer).__name__ for layer in source_body])
 
 
-def make_target_model(method: str) -> keras.Model:
-    body = transfer.copy_body(source_body, (28, 28, 1), pretrained=method != "scratch", name="body_" + method.replace(" ", "_"))
+def make_target_model(method: str, bn_momentum: float = 0.9) -> keras.Model:
+    body = transfer.copy_body(source_body, (28, 28, 1), pretrained=method != "scratch",
+                              name="body_" + method.replace(" ", "_"), bn_momentum=bn_momentum)
     body.trainable = method != "frozen features"
     model = keras.Sequential([body, keras.layers.Dense(10, activation="softmax")], name="target_" + method.replace(" ", "_"))
     learning_rate = 1e-4 if method == "fine-tuning" else 1e-3
@@ -177,9 +182,26 @@ for method in methods:
             name = f"transfer_{method.replace(' ', '_')}_n{n}_seed{seed}"
             _, history = hp.fit_cached(name, lambda: make_target_model(method), x_n, y_n, epochs=epochs_for(n),
                                        batch_size=32, seed=seed, test_data=(x_target_test, y_target_test),
-                                       data_key=source_key, return_model=False, verbose=0)
+                                       data_key=source_key, return_model=False, keep_model=False, verbose=0)
             runs.append({"method": method, "labelled examples": n, "seed": seed,
                          "target test accuracy": hp.manifest(name)["metrics"]["test"]["accuracy"]})
+transfer_table = pd.DataFrame(runs)
+
+# %% [markdown]
+# A reference without deep learning: multinomial logistic regression on the
+# pixels of the same labelled subsets (scikit-learn, trained in well under a
+# second, so not cached).
+
+# %%
+from sklearn.linear_model import LogisticRegression
+
+for n in label_budgets:
+    for seed in seeds:
+        x_n, y_n = labelled_subset(n, seed)
+        pixels = LogisticRegression(max_iter=2000).fit(x_n.reshape(len(x_n), -1), y_n.argmax(1))
+        pixel_accuracy = pixels.score(x_target_test.reshape(len(x_target_test), -1), y_target_test.argmax(1))
+        runs.append({"method": "pixels + logistic regression", "labelled examples": n, "seed": seed,
+                     "target test accuracy": pixel_accuracy})
 transfer_table = pd.DataFrame(runs)
 
 # %%
@@ -193,13 +215,56 @@ summary["best transfer - scratch"] = summary[["frozen features", "fine-tuning"]]
 summary.round(4)
 
 # %% [markdown]
+# ### Why batch-normalisation momentum 0.9
+#
+# The same scratch run on all labelled digits, once with Keras' default
+# momentum 0.99. At inference, batch normalisation uses moving averages of the
+# batch statistics; after only a few hundred steps of a network whose weights
+# still change fast, averages over the last ~100 steps (0.99) lag behind, over
+# the last ~10 steps (0.9) they do not.
+
+# %%
+momentum_check = {}
+for momentum in (0.99, 0.9):
+    name = f"transfer_scratch_n{len(x_pool)}_seed0" + ("_bn099" if momentum == 0.99 else "")
+    _, history = hp.fit_cached(name, lambda: make_target_model("scratch", bn_momentum=momentum), x_pool, y_pool,
+                               epochs=epochs_for(len(x_pool)), batch_size=32, seed=0,
+                               test_data=(x_target_test, y_target_test), data_key=source_key,
+                               return_model=False, keep_model=False, verbose=0)
+    momentum_check[f"momentum {momentum}"] = {"final training accuracy": history["accuracy"][-1],
+                                              "target test accuracy": hp.manifest(name)["metrics"]["test"]["accuracy"]}
+pd.DataFrame(momentum_check).T.round(4)
+
+# %% [markdown]
 # ### When does transfer pay off, and why?
 
 # %%
-answer_transfer = """ANSWER_TRANSFER"""
+answer_transfer = (
+    "Transfer pays off when labels are scarce: with 20 labelled digits (2 per class) frozen MNIST features reach "
+    "97.4 % against 74.5 % for the same CNN from scratch (+22.9 points, mean of 3 seeds), +9.4 points at 50 and "
+    "+4.0 at 100. The MNIST body already turns strokes into digit features, so the new head only learns 10 "
+    "directions; from scratch, 326 000 weights memorise 20 images. Fine-tuning everything (93.3 % at 20) lets those "
+    "few images pull the good features away. From 500 labels on, scratch catches up (99.1 % against 98.3 % frozen "
+    "and 98.8 % fine-tuned): the target's own features can then be learnt, and features tuned to other writers "
+    "and another scanner become the limit."
+)
 hp.check_answer(answer_transfer, max_chars=800)
 
 # %% [markdown]
 # ## Takeaways
 #
-# TAKEAWAYS
+# * Frozen MNIST features with a new softmax head reach 97.4 % on other
+#   writers' 8x8 digits from only 20 labels, 23 points above the same CNN
+#   trained from scratch; the lead shrinks to 4 points at 100 labels and is
+#   gone by 500 (scratch 99.1 %, frozen 98.3 %).
+# * Fine-tuning the whole network at a low learning rate is not the best
+#   choice with 100 labels or fewer (93.3 % at 20, with seeds between 88 % and
+#   98 %); it is the best transfer method from 500 labels on.
+# * Keep a classical baseline: logistic regression on the pixels (76 % at 20
+#   labels, 97 % with all) beats the from-scratch CNN at 20 labels.
+# * Short runs need fast batch-normalisation statistics: with Keras' default
+#   momentum 0.99 the from-scratch CNN on all labels scores 75.2 % on the
+#   target test set instead of 99.3 %, with the same training accuracy.
+# * The ImageNet part (VGG16 features extracted once and cached, block 5
+#   fine-tuned, DenseNet121 compared) runs as soon as the weights and SVHN
+#   are on the machine; its building and freezing logic is tested offline.
