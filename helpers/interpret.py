@@ -58,6 +58,7 @@ def cached_tsne(
     features: np.ndarray,
     *,
     model_sha256: str,
+    inputs: np.ndarray | None = None,
     seed: int = 0,
     perplexity: float = 30.0,
     cache_dir: str | os.PathLike | None = None,
@@ -65,8 +66,19 @@ def cached_tsne(
     """2-D t-SNE of ``features``, cached in ``<cache>/histories/embeddings/NAME.npz``.
 
     The file records the SHA-256 of the model the features came from, a
-    fingerprint of the features and the t-SNE settings; any mismatch recomputes.
+    fingerprint of the data and the t-SNE settings; any mismatch recomputes.
     It holds plain arrays only and is read with ``allow_pickle=False``.
+
+    Args:
+        name: Cache name of the embedding.
+        features: The features to embed, shape ``(n, d)``.
+        model_sha256: SHA-256 of the model file that computed the features.
+        inputs: The images the features were computed from. When given, they
+            are fingerprinted instead of the features, so another CPU whose
+            floating-point results differ in the last bits still hits the cache.
+        seed: t-SNE random state.
+        perplexity: t-SNE perplexity.
+        cache_dir: Override the cache folder.
     """
     from sklearn.manifold import TSNE
 
@@ -74,7 +86,10 @@ def cached_tsne(
 
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
     path = root / "histories" / "embeddings" / f"{cache.check_name(name)}.npz"
-    key = f"{model_sha256}:{array_fingerprint(np.asarray(features, dtype=np.float32))}:{seed}:{perplexity}"
+    data = np.asarray(inputs if inputs is not None else features, dtype=np.float32)
+    key = (
+        f"{model_sha256}:{'inputs' if inputs is not None else 'features'}:{array_fingerprint(data)}:{seed}:{perplexity}"
+    )
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as stored:

@@ -124,3 +124,18 @@ def test_cached_tsne(cache_dir, monkeypatch):
     settings.set_cache_mode("require")
     with pytest.raises(cache.CacheMiss):
         interpret.cached_tsne("e", features, model_sha256="other-model", perplexity=5)
+    with pytest.raises(cache.CacheMiss):
+        interpret.cached_tsne("e", features + 1e-6, model_sha256="abc", perplexity=5)
+
+
+def test_cached_tsne_keyed_by_inputs_survives_last_bit_differences(cache_dir, monkeypatch):
+    from helpers import settings
+
+    images = RNG.random((40, 4, 4, 1)).astype(np.float32)
+    features = RNG.random((40, 5)).astype(np.float32)
+    points = interpret.cached_tsne("e", features, model_sha256="abc", inputs=images, perplexity=5)
+    settings.set_cache_mode("require")
+    again = interpret.cached_tsne("e", features + 1e-7, model_sha256="abc", inputs=images, perplexity=5)
+    np.testing.assert_array_equal(again, points)
+    with pytest.raises(cache.CacheMiss):
+        interpret.cached_tsne("e", features, model_sha256="abc", inputs=images[::-1].copy(), perplexity=5)
