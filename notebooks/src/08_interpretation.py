@@ -59,20 +59,32 @@ confused = interpret.most_confused_pairs(y_test, y_pred, class_names)
 confused.round(3)
 
 # %%
-answer_confusion = """ANSWER_CONFUSION"""
+answer_confusion = (
+    "The errors concentrate in the upper-body garments: T-shirt/top read as Shirt 97 times (of 1000), Shirt as "
+    "T-shirt/top 77 and as Coat 67, Pullover as Coat 43 and as Shirt 41. Shirt is the worst class (207 errors), then "
+    "T-shirt/top (135) and Pullover (113); Trouser and Bag have only 10 and 6. The one frequent confusion outside the "
+    "tops is Ankle boot read as Sneaker (29). At 28x28 grey levels these tops differ by collars, buttons and sleeve "
+    "length, details of a few pixels."
+)
 hp.check_answer(answer_confusion, max_chars=500)
 
 # %% [markdown]
-# ## One class in depth: shirts
+# ## One class in depth: the class with the most errors
 #
-# "Shirt" is the class with the most errors. All test shirts the model gets
-# wrong, with the predicted class and its confidence, most confident first.
+# Test errors per true class; the class with the most is analysed below: all
+# of its misclassified test images, with the predicted class and its
+# confidence, most confident first.
 
 # %%
-focus = class_names.index("Shirt")
+errors_per_class = pd.Series(np.bincount(y_test[y_pred != y_test], minlength=len(class_names)), index=class_names)
+focus = int(np.argmax(errors_per_class.to_numpy()))
+print(errors_per_class.sort_values(ascending=False).to_string())
+
+# %%
 wrong = np.flatnonzero((y_test == focus) & (y_pred != focus))
 wrong = wrong[np.argsort(-probabilities[wrong].max(axis=1))]
-print(f"{len(wrong)} of {np.sum(y_test == focus)} test shirts are misclassified; predicted as:")
+print(f"{len(wrong)} of {np.sum(y_test == focus)} test images of class {class_names[focus]!r} are misclassified; "
+      "predicted as:")
 print(pd.Series([class_names[i] for i in y_pred[wrong]]).value_counts().to_string())
 
 # %%
@@ -80,14 +92,19 @@ hp.plot_misclassified(x_test, y_test, probabilities, class_names, indices=wrong,
 
 # %%
 confidence = pd.DataFrame({
-    "correct shirts": pd.Series(probabilities[(y_test == focus) & (y_pred == focus)].max(1)).describe(),
-    "misclassified shirts": pd.Series(probabilities[wrong].max(1)).describe(),
+    f"correct: {class_names[focus]}": pd.Series(probabilities[(y_test == focus) & (y_pred == focus)].max(1)).describe(),
+    f"misclassified: {class_names[focus]}": pd.Series(probabilities[wrong].max(1)).describe(),
 })
 confidence.round(3)
 
 # %%
-answer_shirts = """ANSWER_SHIRTS"""
-hp.check_answer(answer_shirts, max_chars=500)
+answer_focus_class = (
+    "207 of the 1000 test shirts are wrong: 77 called T-shirt/top, 67 Coat, 32 Pullover, 25 Dress. The images show "
+    "why: short-sleeved shirts without a visible collar look like T-shirts, long-sleeved ones with a closed front "
+    "like pullovers or coats, and narrow sleeveless ones like dresses. The model is less sure about them (median "
+    "confidence 0.62 against 0.87 for correct shirts), so a confidence threshold could send many of them to a person."
+)
+hp.check_answer(answer_focus_class, max_chars=500)
 
 # %% [markdown]
 # ## Feature maps of the first test image
@@ -109,7 +126,13 @@ for name, maps in zip(chosen_layers, feature_maps):
     hp.plot_feature_maps(maps[0], title=f"{name}: {maps.shape[-1]} feature maps of {maps.shape[1]}x{maps.shape[2]}")
 
 # %%
-answer_activations = """ANSWER_ACTIVATIONS"""
+answer_activations = (
+    "The first test image is an ankle boot. The first convolution (32 maps, 28x28) detects edges and intensity: each "
+    "map shows the boot outlined or filled, with edges of one orientation (sole, shaft, toe) highlighted. The middle "
+    "one (64 maps, 14x14) responds to parts such as the sole line, heel or shaft top; the outline survives in few "
+    "maps. The last (128 maps, 7x7) is abstract: a few active cells per map saying where a pattern occurs, readable "
+    "only through the classifier."
+)
 hp.check_answer(answer_activations, max_chars=500)
 
 # %% [markdown]
@@ -123,7 +146,7 @@ hp.check_answer(answer_activations, max_chars=500)
 sample = np.random.default_rng(0).choice(len(x_train), size=min(5000, len(x_train)), replace=False)
 embedding_layer = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Activation)][-1]
 (embeddings,) = interpret.layer_outputs(model, [embedding_layer], x_train[sample])
-points = interpret.cached_tsne("fashion_cnn_tuned_train5000", embeddings,
+points = interpret.cached_tsne("fashion_cnn_tuned_train5000", embeddings, inputs=x_train[sample],
                                model_sha256=hp.manifest(model_name)["files"]["model"]["sha256"])
 print(embedding_layer, embeddings.shape, "->", points.shape)
 
@@ -132,7 +155,13 @@ hp.plot_embedding(points, y_train_onehot[sample], class_names,
                   title="t-SNE of the CNN's 256-d embeddings (5 000 training images)");
 
 # %%
-answer_tsne = """ANSWER_TSNE"""
+answer_tsne = (
+    "Each class forms its own cluster. Footwear (Sandal, Sneaker, Ankle boot), Bag and Trouser lie far from the "
+    "tops and are cleanly separated, with Sneaker and Ankle boot touching at one end (29 test confusions). The tops "
+    "sit together: Coat next to Pullover, and Shirt spread between Coat, Pullover and T-shirt/top, mixing into their "
+    "borders: the same pairs the confusion matrix lists. The embedding separates garment types first and small "
+    "details second."
+)
 hp.check_answer(answer_tsne, max_chars=500)
 
 # %% [markdown]
@@ -148,7 +177,13 @@ production = pd.DataFrame({
 production.round(0)
 
 # %%
-answer_production = """ANSWER_PRODUCTION"""
+answer_production = (
+    "At 93.35 % test accuracy the tuned CNN would misclassify about 665 of every 10 000 images in production (95 % "
+    "interval 618-716), or 646 (599-696) with flip test-time augmentation. The interval only covers the sampling "
+    "error of a 10 000-image test set and assumes production images look like Fashion-MNIST's test images. Real "
+    "product photos (other lighting, backgrounds, poses) would be a domain shift, so the rate there must be measured "
+    "on a labelled sample of them."
+)
 hp.check_answer(answer_production, max_sentences=3)
 
 # %% [markdown]
@@ -179,4 +214,14 @@ if svhn is not None:
 # %% [markdown]
 # ## Takeaways
 #
-# TAKEAWAYS
+# * The tuned CNN's 665 test errors are mostly among the tops: Shirt alone has
+#   207, T-shirt/top 135 and Pullover 113, while trousers and bags are nearly
+#   solved (10 and 6).
+# * Misclassified shirts get lower confidence (median 0.62 against 0.87 for
+#   correct ones): a confidence threshold is a cheap way to route doubtful
+#   images to a person.
+# * Feature maps go from edges (28x28) to parts (14x14) to abstract codes
+#   (7x7); the t-SNE map of the last hidden layer shows the same structure as
+#   the confusion matrix: garment types far apart, the tops touching.
+# * Expect about 665 errors per 10 000 images in production (95 % interval
+#   618-716), if production images look like the test set.
