@@ -52,6 +52,7 @@ from helpers.evaluation import (
     best_metrics,
     check_answer,
     expected_errors,
+    member_predictions,
     predict_average,
     predict_tta,
     run_evaluation,

@@ -161,22 +161,32 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def predict_average(models: Any, x: Any, *, flip: bool = False, batch_size: int = 512) -> Any:
-    """Class probabilities averaged over several models (an ensemble).
+def member_predictions(models: Any, x: Any, *, flip: bool = False, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities of every model on every view of ``x``, each computed once.
 
     Args:
         models: One model or a sequence of models with the same classes.
         x: Images, shape ``(n, height, width, channels)``.
-        flip: Also average over the mirror images (test-time augmentation; only
-            sensible where a horizontal flip keeps the class: clothing, not digits).
+        flip: Add the mirror images as a second view (test-time augmentation;
+            only sensible where a horizontal flip keeps the class: clothing, not digits).
         batch_size: Prediction batch size.
+
+    Returns:
+        Array of shape ``(models, views, n, classes)``. An ensemble of some
+        members and views is ``predictions[members, :views].mean(axis=(0, 1))``.
     """
     models = list(models) if isinstance(models, (list, tuple)) else [models]
     if not models:
-        raise ValueError("predict_average needs at least one model")
+        raise ValueError("member_predictions needs at least one model")
     views = [x, x[:, :, ::-1]] if flip else [x]
-    total = sum(model.predict(view, batch_size=batch_size, verbose=0) for model in models for view in views)
-    return total / (len(models) * len(views))
+    return np.stack(
+        [np.stack([model.predict(view, batch_size=batch_size, verbose=0) for view in views]) for model in models]
+    )
+
+
+def predict_average(models: Any, x: Any, *, flip: bool = False, batch_size: int = 1024) -> Any:
+    """Class probabilities averaged over several models (an ensemble) and, with ``flip``, mirror images."""
+    return member_predictions(models, x, flip=flip, batch_size=batch_size).mean(axis=(0, 1))
 
 
 def predict_tta(model: Any, x: Any, *, flip: bool = True, batch_size: int = 512) -> Any:

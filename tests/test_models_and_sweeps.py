@@ -138,6 +138,10 @@ def test_predict_average_is_the_mean_of_the_models_and_accuracy_counts_hits():
     np.testing.assert_allclose(evaluation.predict_average(first, x), p1, rtol=1e-6)
     with pytest.raises(ValueError):
         evaluation.predict_average([], x)
+    views = evaluation.member_predictions([first, second], x, flip=True)
+    assert views.shape == (2, 2, 5, 3)
+    np.testing.assert_allclose(views[1, 1], second.predict(x[:, :, ::-1], verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(views[[0, 1], :1].mean(axis=(0, 1)), (p1 + p2) / 2, rtol=1e-6)
     probabilities = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])
     assert evaluation.accuracy(probabilities, np.array([0, 1, 1, 0])) == 0.75
     assert evaluation.accuracy(probabilities, np.eye(3)[[0, 1, 1, 0]]) == 0.75

@@ -99,6 +99,10 @@ def test_notebook_from_committed_cache(path, monkeypatch):
     assert "[cache] training" not in outputs_text(nb)
 
 
+def test_every_source_has_its_executed_notebook():
+    assert [p.stem for p in NOTEBOOKS] == [p.stem for p in SOURCES]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_committed_notebook_is_executed_without_errors(path):
     nb = nbformat.read(path, as_version=4)

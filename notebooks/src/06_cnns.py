@@ -276,7 +276,12 @@ print("prediction:", np.round(prediction, 4))
 print("sum:", prediction.sum(), " argmax:", prediction.argmax(), " true label:", mnist["train"][1][0].argmax())
 
 # %%
-answer_prediction = """ANSWER_PREDICTION"""
+answer_prediction = (
+    "The prediction is the softmax output: ten non-negative numbers, one per digit 0-9, that sum to 1 and are read "
+    "as the model's probability of each class. For this training image all the mass sits on class 7 (it rounds to 1 "
+    "at four decimals), so the predicted digit, the argmax, is 7, which is the true label. Such extreme values on a "
+    "training image show confidence, not calibration: the test set below tells how often that confidence is right."
+)
 hp.check_answer(answer_prediction, max_sentences=3)
 
 # %%
@@ -345,25 +350,64 @@ for label, aug in (("no augmentation", None), ("augmentation", digit_augmentatio
 # %%
 hp.plot_histories({k: h for k, (_, h) in mnist_runs.items()}, title="MNIST CNN with and without augmentation");
 
+# %% [markdown]
+# Each model predicts the validation and test digits once; every comparison
+# below averages these stored probabilities.
+
 # %%
+mnist_models = [model for model, _ in mnist_runs.values()]  # no augmentation, augmentation
+mnist_val_predictions = hp.member_predictions(mnist_models, mnist["val"][0])  # (models, views, images, classes)
+mnist_test_predictions = hp.member_predictions(mnist_models, mnist["test"][0])
 mnist_table = pd.DataFrame({
     label: {**hp.best_metrics(history),
-            "test accuracy": model.evaluate(*mnist["test"], verbose=0)[1],
+            "test accuracy": hp.accuracy(mnist_test_predictions[i, 0], mnist["test"][1]),
             "training time [s]": hp.manifest("mnist_cnn_aug" if label == "augmentation" else "mnist_cnn_noaug")["training_seconds"]}
-    for label, (model, history) in mnist_runs.items()}).T
+    for i, (label, (_, history)) in enumerate(mnist_runs.items())}).T
 mnist_table["test errors (of 10 000)"] = ((1 - mnist_table["test accuracy"]) * len(mnist["test"][0])).round().astype(int)
 mnist_table.round(4)
 
+# %% [markdown]
+# ### Averaging the two CNNs
+#
+# The two runs share the architecture but saw differently distorted images, so
+# they make partly different mistakes. Averaging their predicted probabilities
+# (an ensemble of two) costs one more forward pass and no training. The final
+# model is chosen on the validation set only.
+
 # %%
-answer_improved = """ANSWER_IMPROVED"""
+mnist_candidates = {"no augmentation": [0], "augmentation": [1], "average of both": [0, 1]}
+mnist_choice = pd.DataFrame({
+    label: {"val accuracy": hp.accuracy(mnist_val_predictions[members].mean(axis=(0, 1)), mnist["val"][1])}
+    for label, members in mnist_candidates.items()}).T
+best_mnist_label = mnist_choice["val accuracy"].idxmax()
+print("chosen on validation:", best_mnist_label)
+
+# %%
+mnist_probabilities = mnist_test_predictions[mnist_candidates[best_mnist_label]].mean(axis=(0, 1))
+best_mnist_accuracy = hp.accuracy(mnist_probabilities, mnist["test"][1])
+mnist_choice["test accuracy"] = [hp.accuracy(mnist_test_predictions[members].mean(axis=(0, 1)), mnist["test"][1])
+                                 for members in mnist_candidates.values()]
+mnist_choice.round(4)
+
+# %%
+answer_improved = (
+    "The design follows Chris Deotte's Kaggle ablation study of MNIST CNNs (three blocks of 3x3 and strided 5x5 "
+    "convolutions, batch normalisation, dropout 0.4), Ioffe and Szegedy's batch normalisation, Simard et al.'s small "
+    "distortions as augmentation, and a warm-up + cosine learning-rate schedule (Loshchilov and Hutter). Each 20-epoch "
+    "run alone makes 38 (no augmentation) or 45 (augmentation) test errors instead of the one-convolution CNN's 164, "
+    "well under the limit of 100. Averaging the two, chosen because it has the best validation accuracy (99.69 % "
+    "against 99.58 % and 99.61 %), reaches 99.66 % test accuracy: 34 errors in 10 000, a fifth of the simple CNN's. "
+    "The price is training time: 35 and 28 CPU-minutes here against 44 seconds."
+)
 hp.check_answer(answer_improved, max_sentences=4)
 
 # %% [markdown]
 # ### Where the best model still errs: confusion matrix (seed 003)
 
 # %%
-best_mnist_cnn = mnist_runs["augmentation"][0]
-mnist_probabilities = best_mnist_cnn.predict(mnist["test"][0], verbose=0)
+best_mnist_cnn = mnist_runs["augmentation"][0]  # the architecture both ensemble members share
+print(f"{best_mnist_label}: test accuracy {best_mnist_accuracy:.4f}, "
+      f"{round((1 - best_mnist_accuracy) * len(mnist['test'][0]))} errors in {len(mnist['test'][0])} test digits")
 hp.plot_confusion_matrix(mnist["test"][1], mnist_probabilities, mnist["class_names"],
                          title="Best MNIST CNN on the 10 000 test digits (counts)");
 
@@ -371,7 +415,14 @@ hp.plot_confusion_matrix(mnist["test"][1], mnist_probabilities, mnist["class_nam
 hp.plot_misclassified(mnist["test"][0], mnist["test"][1], mnist_probabilities, mnist["class_names"], max_images=18);
 
 # %%
-answer_errors = """ANSWER_ERRORS"""
+answer_errors = (
+    "Of the 34 errors, 28 are on the digits 5 to 9 (8 fives, 6 sixes, 7 eights, 5 nines); the most frequent "
+    "confusion is a 5 read as a 3 (6 times), then a 9 read as a 4 (4 times), and no other pair occurs more than twice. "
+    "The misclassified digits are unusual writings (open or broken loops, strokes that a person could also read as the "
+    "predicted digit), and the model is unsure about most of them: the median probability of the wrong class is 0.70 "
+    "and only 6 of the 34 exceed 0.9. What is left is ambiguity in the handwriting rather than a class the model "
+    "cannot recognise."
+)
 hp.check_answer(answer_errors, max_sentences=3)
 
 # %% [markdown]
@@ -384,7 +435,16 @@ hp.plot_architecture(best_mnist_cnn, title="Best MNIST CNN");
 hp.plot_history(mnist_runs["augmentation"][1], "Best MNIST CNN: learning curves");
 
 # %%
-answer_curves = """ANSWER_CURVES"""
+answer_curves = (
+    "With augmentation the validation accuracy stays above the training accuracy all along (99.61 % against 99.39 % "
+    "at epoch 20), because training accuracy is measured on distorted digits with dropout active, validation on clean "
+    "digits without dropout. The validation loss jumps around in the first epochs while the learning rate is at its "
+    "peak (0.048 at epoch 2, 0.060 at epoch 3) and then falls smoothly to 0.012 as cosine decay shrinks the steps; "
+    "its minimum is at epoch 19 of 20, so there is no overfitting to stop early for. Without augmentation the same "
+    "network reaches 99.83 % training accuracy but its validation loss levels off at 0.015: a small generalisation "
+    "gap that augmentation closes. In accuracy augmentation is a wash (99.61 % against 99.58 % on validation, 99.55 % "
+    "against 99.62 % on test): differences of 4 to 7 digits, inside the +-0.12-point noise of a 10 000-image test set."
+)
 hp.check_answer(answer_curves, max_sentences=4)
 
 # %% [markdown]
@@ -417,10 +477,12 @@ print(f"seed 004 CNN test accuracy: {seed004_cnn.evaluate(*mnist['test'], verbos
 # ## Part 5. Fashion-MNIST: a naive and a tuned CNN (seed 000, Exercise 6)
 #
 # The naive network has no regularization at all. The tuned one adds batch
-# normalisation, dropout, L2 penalties on kernels and biases, horizontal flips
-# and 10 % shifts, label smoothing, and a warm-up + cosine learning-rate
-# schedule; at test time it averages its predictions on each image and its
-# mirror image.
+# normalisation, dropout, L2 penalties on kernels and biases, horizontal flips,
+# 10 % shifts and random erasing (a noise rectangle in 30 % of the images,
+# Zhong et al. 2017), label smoothing, and a warm-up + cosine learning-rate
+# schedule. At test time, averaging the predictions for each image and its
+# mirror image, and averaging two independently trained copies, are
+# candidates chosen between on the validation set.
 
 # %%
 def make_fashion_cnn_naive() -> keras.Model:
@@ -443,7 +505,7 @@ fashion_naive, fashion_naive_history = hp.fit_cached(
 # %%
 def make_fashion_cnn_tuned(epochs: int, l2: float = 5e-5) -> keras.Model:
     reg = {"kernel_regularizer": keras.regularizers.L2(l2), "bias_regularizer": keras.regularizers.L2(l2)}
-    model = keras.Sequential([keras.Input((28, 28, 1)), hp.make_augmentation(flip=True, translate=0.1)],
+    model = keras.Sequential([keras.Input((28, 28, 1)), hp.make_augmentation(flip=True, translate=0.1, erase=0.3)],
                              name="fashion_cnn_tuned")
     for filters, drop in ((32, 0.2), (64, 0.3), (128, 0.4)):
         for _ in range(2):
@@ -462,44 +524,90 @@ def make_fashion_cnn_tuned(epochs: int, l2: float = 5e-5) -> keras.Model:
 tuned_epochs = 40
 make_fashion_cnn_tuned(tuned_epochs).summary()
 
-# %%
-fashion_tuned, fashion_tuned_history = hp.fit_cached(
-    "fashion_cnn_tuned", lambda: make_fashion_cnn_tuned(tuned_epochs), *fashion["train"],
-    validation_data=fashion["val"], epochs=tuned_epochs, batch_size=128, test_data=fashion["test"], seed=0)
+# %% [markdown]
+# Trained twice, with seeds 0 and 1: the second run is the other member of an
+# averaged pair (below).
 
 # %%
-hp.plot_histories({"naive CNN": fashion_naive_history, "tuned CNN": fashion_tuned_history},
+fashion_tuned_runs = {
+    seed: hp.fit_cached(
+        "fashion_cnn_tuned" + (f"_seed{seed}" if seed else ""), lambda: make_fashion_cnn_tuned(tuned_epochs),
+        *fashion["train"], validation_data=fashion["val"], epochs=tuned_epochs, batch_size=128,
+        test_data=fashion["test"], seed=seed)
+    for seed in (0, 1)}
+fashion_tuned, fashion_tuned_history = fashion_tuned_runs[0]
+
+# %%
+hp.plot_histories({"naive CNN": fashion_naive_history, "tuned CNN (seed 0)": fashion_tuned_history,
+                   "tuned CNN (seed 1)": fashion_tuned_runs[1][1]},
                   title="Fashion-MNIST: naive vs tuned CNN");
 
+# %% [markdown]
+# Four ways to predict with the tuned network, compared on the validation set:
+# one run, one run averaged over each image and its mirror image (test-time
+# augmentation; a mirrored shirt is still a shirt), and the average of both
+# runs, with and without mirroring. The test set is read only for the table.
+
 # %%
+x_fashion_val, y_fashion_val = fashion["val"]
 x_fashion_test, y_fashion_test = fashion["test"]
-tta_accuracy = float(np.mean(hp.predict_tta(fashion_tuned, x_fashion_test).argmax(1) == y_fashion_test.argmax(1)))
-best_dense_name = max(("ex5_best_dense", "ex5_best_dense_aug"),
+tuned_models = [model for model, _ in fashion_tuned_runs.values()]
+fashion_val_predictions = hp.member_predictions(tuned_models, x_fashion_val, flip=True)  # (models, views, ...)
+fashion_test_predictions = hp.member_predictions(tuned_models, x_fashion_test, flip=True)
+
+# %%
+fashion_candidates = {"tuned CNN": ([0], 1), "tuned CNN + flip TTA": ([0], 2),  # (members, views)
+                      "two tuned CNNs averaged": ([0, 1], 1), "two tuned CNNs averaged + flip TTA": ([0, 1], 2)}
+fashion_choice = pd.DataFrame({
+    label: {"val accuracy": hp.accuracy(fashion_val_predictions[members, :views].mean(axis=(0, 1)), y_fashion_val),
+            "test accuracy": hp.accuracy(fashion_test_predictions[members, :views].mean(axis=(0, 1)), y_fashion_test)}
+    for label, (members, views) in fashion_candidates.items()}).T
+best_fashion_label = fashion_choice["val accuracy"].idxmax()
+print("chosen on validation:", best_fashion_label)
+fashion_choice.round(4)
+
+# %%
+best_dense_name = max(("ex5_best_dense", "ex5_best_dense_aug", "ex5_best_dense_ema"),
                       key=lambda name: hp.manifest(name)["metrics"]["best"]["val_accuracy"])  # chosen on validation
 best_dense = hp.manifest(best_dense_name)
+tuned_seconds = [hp.manifest(name)["training_seconds"] for name in ("fashion_cnn_tuned", "fashion_cnn_tuned_seed1")]
 fashion_table = pd.DataFrame({
-    "best dense network (notebook 05)": {"test accuracy": best_dense["metrics"]["test"]["accuracy"],
-                                         "parameters": hp.load_cached(best_dense_name)[0].count_params(),
-                                         "training time [s]": best_dense["training_seconds"]},
+    f"best dense network ({best_dense_name})": {
+        "test accuracy": best_dense["metrics"]["test"]["accuracy"],
+        "parameters": hp.load_cached(best_dense_name)[0].count_params(),
+        "training time [s]": best_dense["training_seconds"]},
     "naive CNN": {"test accuracy": fashion_naive.evaluate(x_fashion_test, y_fashion_test, verbose=0)[1],
                   "parameters": fashion_naive.count_params(),
                   "training time [s]": hp.manifest("fashion_cnn_naive")["training_seconds"]},
-    "tuned CNN": {"test accuracy": fashion_tuned.evaluate(x_fashion_test, y_fashion_test, verbose=0)[1],
-                  "parameters": fashion_tuned.count_params(),
-                  "training time [s]": hp.manifest("fashion_cnn_tuned")["training_seconds"]},
-    "tuned CNN + flip TTA": {"test accuracy": tta_accuracy, "parameters": fashion_tuned.count_params(),
-                             "training time [s]": hp.manifest("fashion_cnn_tuned")["training_seconds"]},
+    "tuned CNN": {"test accuracy": fashion_choice.loc["tuned CNN", "test accuracy"],
+                  "parameters": fashion_tuned.count_params(), "training time [s]": tuned_seconds[0]},
+    f"best tuned variant ({best_fashion_label})": {
+        "test accuracy": fashion_choice.loc[best_fashion_label, "test accuracy"],
+        "parameters": fashion_tuned.count_params() * len(fashion_candidates[best_fashion_label][0]),
+        "training time [s]": sum(tuned_seconds[:len(fashion_candidates[best_fashion_label][0])])},
 }).T
-fashion_table["best val accuracy"] = [best_dense["metrics"]["best"]["val_accuracy"],
-                                      max(fashion_naive_history["val_accuracy"]),
-                                      max(fashion_tuned_history["val_accuracy"]), np.nan]
+fashion_table["test errors (of 10 000)"] = ((1 - fashion_table["test accuracy"]) * len(y_fashion_test)).round().astype(int)
 fashion_table.round(4)
 
 # %% [markdown]
 # ### Answer to Exercise 6.4: how does the CNN compare with the best dense network?
 
 # %%
-answer_6_4 = """ANSWER_6_4"""
+dense_accuracy = best_dense["metrics"]["test"]["accuracy"]
+single_accuracy = fashion_choice.loc["tuned CNN", "test accuracy"]
+chosen_accuracy = fashion_choice.loc[best_fashion_label, "test accuracy"]
+answer_6_4 = (
+    f"One tuned CNN reaches {single_accuracy:.2%} test accuracy and the variant chosen on validation "
+    f"({best_fashion_label}) {chosen_accuracy:.2%}, against {dense_accuracy:.2%} for the best dense network "
+    f"trained on the same 48 000 images: {1 - (1 - chosen_accuracy) / (1 - dense_accuracy):.0%} fewer errors, "
+    f"with {fashion_tuned.count_params() / fashion_table.iloc[0]['parameters']:.1f} times the dense network's "
+    "parameters per CNN. Convolutions share their weights across positions, so a collar or a sole is learnt once "
+    "wherever it appears, and stacked convolutions build edges into parts into garments, where a dense layer must "
+    "learn each pixel position separately. Regularisation and augmentation matter as well: the naive CNN stops at "
+    f"{fashion_table.loc['naive CNN', 'test accuracy']:.2%}. The price is compute: "
+    f"{tuned_seconds[0] / 60:.0f} CPU-minutes per tuned CNN here against {best_dense['training_seconds'] / 60:.0f} "
+    "for the dense network."
+)
 hp.check_answer(answer_6_4, max_sentences=4)
 
 # %% [markdown]
@@ -560,4 +668,23 @@ if svhn is not None:
 # %% [markdown]
 # ## Takeaways
 #
-# TAKEAWAYS
+# * Seed 001's "network that sucks" fails for measurable reasons: its
+#   zero-initialised convolutions stay all zero (one distinct filter per
+#   layer), softmax hidden layers shrink the gradient reaching the first
+#   convolution to 4e-5 (3.7 with ReLU), and it predicts one class for every
+#   image (4.7 % validation accuracy). The fixed network reaches 91.4 % on the
+#   same 100x100 digits.
+# * One convolution layer already gives 98.36 % on MNIST (164 errors per
+#   10 000). The batch-normalised Deotte-style CNN with a warm-up + cosine
+#   schedule makes 38 to 45 errors in 20 epochs, and the average of its two
+#   runs, chosen on validation, 34 (99.66 %).
+# * Seed 004's batch-normalised CNN with augmentation reaches 99.05 % in 5 epochs.
+# * On Fashion-MNIST the tuned CNN (93.35 %) beats the naive one (91.84 %) and
+#   the best dense network (90.01 %); averaging two runs and the mirrored
+#   images gives 93.82 %, 618 errors against the dense network's 999. That is
+#   short of the 94.5 % we aimed for: on Fashion-MNIST the validation accuracy
+#   (94.61 % here) overestimates the test accuracy by 0.6 to 1.0 points for
+#   every model in this suite.
+# * The cost is CPU time: 83 and 72 minutes per tuned Fashion-MNIST CNN on
+#   2 cores, 28 and 35 minutes per MNIST CNN, against 4 minutes for the best
+#   dense network.
