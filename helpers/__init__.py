@@ -58,6 +58,7 @@ from helpers.evaluation import (
     run_evaluation,
     runs_table,
 )
+from helpers.interpret import cached_predictions
 from helpers.models import build_mlp, compile_classifier, make_augmentation
 from helpers.plotting import (
     plot_architecture,

@@ -104,3 +104,51 @@ def cached_tsne(
     with cache.atomic_path(path) as tmp:
         np.savez(tmp, points=points, key=np.array(key))
     return points
+
+
+def cached_predictions(
+    name: str,
+    model_names: Sequence[str],
+    x: np.ndarray,
+    *,
+    flip: bool = False,
+    cache_dir: str | os.PathLike | None = None,
+) -> np.ndarray:
+    """:func:`~helpers.evaluation.member_predictions` of cached models, stored once.
+
+    Stored in ``<cache>/histories/predictions/NAME.npz`` (plain arrays, read with
+    ``allow_pickle=False``) with a key made of the models' recorded SHA-256s, a
+    fingerprint of ``x`` and ``flip``; a changed model or input recomputes. On a
+    hit the models are not even loaded. In require-cache mode a miss is computed
+    (predicting never trains) but not written.
+
+    Args:
+        name: Cache name of the predictions.
+        model_names: Cache entries of the models, in the order of the result's first axis.
+        x: Images to predict.
+        flip: Add the mirror images as a second view.
+        cache_dir: Override the cache folder.
+
+    Returns:
+        Array of shape ``(models, views, n, classes)``.
+    """
+    from helpers.evaluation import member_predictions
+    from helpers.fingerprint import array_fingerprint
+
+    root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
+    path = root / "histories" / "predictions" / f"{cache.check_name(name)}.npz"
+    shas = [cache.manifest(model_name, cache_dir)["files"]["model"]["sha256"] for model_name in model_names]
+    key = f"{','.join(shas)}:{array_fingerprint(np.asarray(x))}:{flip}"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as stored:
+                if str(stored["key"]) == key:
+                    return stored["predictions"]
+        except (OSError, ValueError, KeyError):
+            pass  # damaged file: recompute below
+    models = [cache.load_cached(model_name, cache_dir)[0] for model_name in model_names]
+    predictions = member_predictions(models, x, flip=flip).astype(np.float32)
+    if settings.cache_mode() != "require":
+        with cache.atomic_path(path) as tmp:
+            np.savez(tmp, predictions=predictions, key=np.array(key))
+    return predictions

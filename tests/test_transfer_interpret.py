@@ -139,3 +139,42 @@ def test_cached_tsne_keyed_by_inputs_survives_last_bit_differences(cache_dir, mo
     np.testing.assert_array_equal(again, points)
     with pytest.raises(cache.CacheMiss):
         interpret.cached_tsne("e", features, model_sha256="abc", inputs=images[::-1].copy(), perplexity=5)
+
+
+def _tiny_image_classifier():
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_cached_predictions_hit_skips_the_models_and_changes_miss(cache_dir, monkeypatch):
+    from helpers import evaluation, settings
+    from helpers.training import fit_cached
+
+    x_fit = RNG.random((16, 4, 4, 1)).astype(np.float32)
+    y_fit = keras.utils.to_categorical(RNG.integers(0, 3, 16), 3)
+    for name, seed in (("a", 0), ("b", 1)):
+        fit_cached(name, _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=seed, verbose=0)
+    x = RNG.random((12, 4, 4, 1)).astype(np.float32)
+    first = interpret.cached_predictions("p", ["a", "b"], x, flip=True)
+    models = [cache.load_cached(name)[0] for name in ("a", "b")]
+    assert first.shape == (2, 2, 12, 3)
+    np.testing.assert_allclose(first, evaluation.member_predictions(models, x, flip=True), rtol=1e-5)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(cache, "load_cached", lambda *a, **k: pytest.fail("a hit must not load the models"))
+        np.testing.assert_array_equal(interpret.cached_predictions("p", ["a", "b"], x, flip=True), first)
+
+    other = interpret.cached_predictions("p", ["a", "b"], x[::-1].copy(), flip=True)  # other inputs: recomputed
+    np.testing.assert_allclose(other, first[:, :, ::-1], rtol=1e-5)
+    path = cache_dir / "histories" / "predictions" / "p.npz"
+    path.write_bytes(b"not an npz file")  # damaged: recomputed and rewritten
+    np.testing.assert_allclose(interpret.cached_predictions("p", ["a", "b"], x, flip=True), first, rtol=1e-5)
+    fit_cached("a", _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=7, verbose=0, mode="retrain")
+    settings.set_cache_mode("require")  # a retrained model misses; require mode computes but never writes
+    before = path.read_bytes()
+    changed = interpret.cached_predictions("p", ["a", "b"], x, flip=True)
+    assert not np.allclose(changed[0], first[0]) and np.allclose(changed[1], first[1], rtol=1e-5)
+    assert path.read_bytes() == before

@@ -352,12 +352,13 @@ hp.plot_histories({k: h for k, (_, h) in mnist_runs.items()}, title="MNIST CNN w
 
 # %% [markdown]
 # Each model predicts the validation and test digits once; every comparison
-# below averages these stored probabilities.
+# below averages these probabilities. They are cached with the models'
+# checksums, so a re-run loads them instead of predicting again.
 
 # %%
-mnist_models = [model for model, _ in mnist_runs.values()]  # no augmentation, augmentation
-mnist_val_predictions = hp.member_predictions(mnist_models, mnist["val"][0])  # (models, views, images, classes)
-mnist_test_predictions = hp.member_predictions(mnist_models, mnist["test"][0])
+mnist_names = ["mnist_cnn_noaug", "mnist_cnn_aug"]  # the order of mnist_runs
+mnist_val_predictions = hp.cached_predictions("mnist_cnns_val", mnist_names, mnist["val"][0])  # (models, views, n, 10)
+mnist_test_predictions = hp.cached_predictions("mnist_cnns_test", mnist_names, mnist["test"][0])
 mnist_table = pd.DataFrame({
     label: {**hp.best_metrics(history),
             "test accuracy": hp.accuracy(mnist_test_predictions[i, 0], mnist["test"][1]),
@@ -551,9 +552,9 @@ hp.plot_histories({"naive CNN": fashion_naive_history, "tuned CNN (seed 0)": fas
 # %%
 x_fashion_val, y_fashion_val = fashion["val"]
 x_fashion_test, y_fashion_test = fashion["test"]
-tuned_models = [model for model, _ in fashion_tuned_runs.values()]
-fashion_val_predictions = hp.member_predictions(tuned_models, x_fashion_val, flip=True)  # (models, views, ...)
-fashion_test_predictions = hp.member_predictions(tuned_models, x_fashion_test, flip=True)
+tuned_names = ["fashion_cnn_tuned", "fashion_cnn_tuned_seed1"]  # seeds 0 and 1
+fashion_val_predictions = hp.cached_predictions("fashion_cnns_val", tuned_names, x_fashion_val, flip=True)
+fashion_test_predictions = hp.cached_predictions("fashion_cnns_test", tuned_names, x_fashion_test, flip=True)
 
 # %%
 fashion_candidates = {"tuned CNN": ([0], 1), "tuned CNN + flip TTA": ([0], 2),  # (members, views)
