@@ -105,6 +105,31 @@ def write_json_atomic(target: Path, obj: Any) -> None:
     write_bytes_atomic(target, (json.dumps(obj, indent=1, sort_keys=True, default=str) + "\n").encode())
 
 
+def load_keyed_array(path: Path, key: str, field: str) -> Any:
+    """Return array ``field`` of an ``.npz`` file written by :func:`save_keyed_array`.
+
+    Returns None when the file is missing, damaged or stored under another key.
+    The file is read with ``allow_pickle=False`` (plain arrays only).
+    """
+    import numpy as np
+
+    if not path.is_file():
+        return None
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return stored[field] if str(stored["key"]) == key else None
+    except (OSError, ValueError, KeyError):
+        return None  # damaged file: the caller recomputes
+
+
+def save_keyed_array(path: Path, key: str, field: str, array: Any) -> None:
+    """Store ``array`` as ``field`` of an ``.npz`` file, with ``key``, atomically."""
+    import numpy as np
+
+    with atomic_path(path) as tmp:
+        np.savez(tmp, **{field: array}, key=np.array(key))
+
+
 def clean_history(history: dict) -> dict[str, list[float]]:
     """Return ``history`` as a plain ``dict[str, list[float]]``."""
     return {str(k): [float(v) for v in vals] for k, vals in history.items()}

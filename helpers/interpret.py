@@ -90,19 +90,14 @@ def cached_tsne(
     key = (
         f"{model_sha256}:{'inputs' if inputs is not None else 'features'}:{array_fingerprint(data)}:{seed}:{perplexity}"
     )
-    if path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as stored:
-                if str(stored["key"]) == key:
-                    return stored["points"]
-        except (OSError, ValueError, KeyError):
-            pass  # damaged file: recompute below
+    stored = cache.load_keyed_array(path, key, "points")
+    if stored is not None:
+        return stored
     if settings.cache_mode() == "require":
         raise cache.CacheMiss(f"no cached t-SNE embedding {name!r} for these features")
     points = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(features)
     points = points.astype(np.float32)
-    with cache.atomic_path(path) as tmp:
-        np.savez(tmp, points=points, key=np.array(key))
+    cache.save_keyed_array(path, key, "points", points)
     return points
 
 
@@ -139,16 +134,11 @@ def cached_predictions(
     path = root / "histories" / "predictions" / f"{cache.check_name(name)}.npz"
     shas = [cache.manifest(model_name, cache_dir)["files"]["model"]["sha256"] for model_name in model_names]
     key = f"{','.join(shas)}:{array_fingerprint(np.asarray(x))}:{flip}"
-    if path.is_file():
-        try:
-            with np.load(path, allow_pickle=False) as stored:
-                if str(stored["key"]) == key:
-                    return stored["predictions"]
-        except (OSError, ValueError, KeyError):
-            pass  # damaged file: recompute below
+    stored = cache.load_keyed_array(path, key, "predictions")
+    if stored is not None:
+        return stored
     models = [cache.load_cached(model_name, cache_dir)[0] for model_name in model_names]
     predictions = member_predictions(models, x, flip=flip).astype(np.float32)
     if settings.cache_mode() != "require":
-        with cache.atomic_path(path) as tmp:
-            np.savez(tmp, predictions=predictions, key=np.array(key))
+        cache.save_keyed_array(path, key, "predictions", predictions)
     return predictions

@@ -100,18 +100,16 @@ def extract_features(
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
     path = root / ".cache" / "features" / f"{cache.check_name(name)}.npz"
     key = f"{array_fingerprint(x)}:{_weights_fingerprint(base)}"
-    if path.is_file():
-        with np.load(path, allow_pickle=False) as stored:
-            if str(stored["key"]) == key:
-                return stored["features"]
+    stored = cache.load_keyed_array(path, key, "features")
+    if stored is not None:
+        return stored
     features = np.concatenate(
         [
             np.asarray(base.predict(x[i : i + batch_size], verbose=0), dtype=np.float32)
             for i in range(0, len(x), batch_size)
         ]
     )
-    with cache.atomic_path(path) as tmp:
-        np.savez(tmp, features=features, key=np.array(key))
+    cache.save_keyed_array(path, key, "features", features)
     return features
 
 
