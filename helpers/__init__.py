@@ -57,6 +57,8 @@ from helpers.evaluation import (
     predict_tta,
     run_evaluation,
     runs_table,
+    shift_images,
+    tta_views,
 )
 from helpers.interpret import cached_predictions
 from helpers.models import build_mlp, compile_classifier, make_augmentation

@@ -161,7 +161,45 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def member_predictions(models: Any, x: Any, *, flip: bool = False, batch_size: int = 1024) -> np.ndarray:
+def shift_images(x: np.ndarray, dy: int, dx: int) -> np.ndarray:
+    """Move images ``dy`` pixels down and ``dx`` right, filling the uncovered border with zeros.
+
+    Args:
+        x: Images, shape ``(n, height, width, channels)``.
+        dy: Rows to move down (negative: up).
+        dx: Columns to move right (negative: left).
+
+    Returns:
+        A new array of the same shape and dtype.
+    """
+    x = np.asarray(x)
+    height, width = x.shape[1:3]
+    if abs(dy) >= height or abs(dx) >= width:
+        raise ValueError(f"cannot shift {height}x{width} images by ({dy}, {dx}) pixels")
+    out = np.zeros_like(x)
+    out[:, max(dy, 0) : height + min(dy, 0), max(dx, 0) : width + min(dx, 0)] = x[
+        :, max(-dy, 0) : height + min(-dy, 0), max(-dx, 0) : width + min(-dx, 0)
+    ]
+    return out
+
+
+def tta_views(x: np.ndarray, *, flip: bool = False, shift: int = 0) -> list[np.ndarray]:
+    """The views of ``x`` that test-time augmentation averages over.
+
+    Order: the images, their mirror images (with ``flip``), then each of those
+    moved ``shift`` pixels down, up, right and left (with ``shift > 0``). So
+    ``views[:1]`` is plain prediction and, with ``flip``, ``views[:2]`` is flip TTA.
+    """
+    if shift < 0:
+        raise ValueError("shift must be >= 0")
+    bases = [x, x[:, :, ::-1]] if flip else [x]
+    moves = ((shift, 0), (-shift, 0), (0, shift), (0, -shift)) if shift else ()
+    return bases + [shift_images(base, dy, dx) for base in bases for dy, dx in moves]
+
+
+def member_predictions(
+    models: Any, x: Any, *, flip: bool = False, shift: int = 0, batch_size: int = 1024
+) -> np.ndarray:
     """Class probabilities of every model on every view of ``x``, each computed once.
 
     Args:
@@ -169,6 +207,8 @@ def member_predictions(models: Any, x: Any, *, flip: bool = False, batch_size: i
         x: Images, shape ``(n, height, width, channels)``.
         flip: Add the mirror images as a second view (test-time augmentation;
             only sensible where a horizontal flip keeps the class: clothing, not digits).
+        shift: Also add every view moved this many pixels in each of the four
+            directions (see :func:`tta_views`); 0 for none.
         batch_size: Prediction batch size.
 
     Returns:
@@ -178,7 +218,7 @@ def member_predictions(models: Any, x: Any, *, flip: bool = False, batch_size: i
     models = list(models) if isinstance(models, (list, tuple)) else [models]
     if not models:
         raise ValueError("member_predictions needs at least one model")
-    views = [x, x[:, :, ::-1]] if flip else [x]
+    views = tta_views(np.asarray(x), flip=flip, shift=shift)
     return np.stack(
         [np.stack([model.predict(view, batch_size=batch_size, verbose=0) for view in views]) for model in models]
     )

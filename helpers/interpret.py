@@ -107,13 +107,14 @@ def cached_predictions(
     x: np.ndarray,
     *,
     flip: bool = False,
+    shift: int = 0,
     cache_dir: str | os.PathLike | None = None,
 ) -> np.ndarray:
     """:func:`~helpers.evaluation.member_predictions` of cached models, stored once.
 
     Stored in ``<cache>/histories/predictions/NAME.npz`` (plain arrays, read with
     ``allow_pickle=False``) with a key made of the models' recorded SHA-256s, a
-    fingerprint of ``x`` and ``flip``; a changed model or input recomputes. On a
+    fingerprint of ``x``, ``flip`` and ``shift``; a changed model or input recomputes. On a
     hit the models are not even loaded. In require-cache mode a miss is computed
     (predicting never trains) but not written.
 
@@ -122,6 +123,7 @@ def cached_predictions(
         model_names: Cache entries of the models, in the order of the result's first axis.
         x: Images to predict.
         flip: Add the mirror images as a second view.
+        shift: Add views moved this many pixels (see :func:`~helpers.evaluation.tta_views`).
         cache_dir: Override the cache folder.
 
     Returns:
@@ -133,12 +135,12 @@ def cached_predictions(
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
     path = root / "histories" / "predictions" / f"{cache.check_name(name)}.npz"
     shas = [cache.manifest(model_name, cache_dir)["files"]["model"]["sha256"] for model_name in model_names]
-    key = f"{','.join(shas)}:{array_fingerprint(np.asarray(x))}:{flip}"
+    key = f"{','.join(shas)}:{array_fingerprint(np.asarray(x))}:{flip}" + (f":shift{shift}" if shift else "")
     stored = cache.load_keyed_array(path, key, "predictions")
     if stored is not None:
         return stored
     models = [cache.load_cached(model_name, cache_dir)[0] for model_name in model_names]
-    predictions = member_predictions(models, x, flip=flip).astype(np.float32)
+    predictions = member_predictions(models, x, flip=flip, shift=shift).astype(np.float32)
     if settings.cache_mode() != "require":
         cache.save_keyed_array(path, key, "predictions", predictions)
     return predictions

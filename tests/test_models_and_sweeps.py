@@ -142,9 +142,36 @@ def test_predict_average_is_the_mean_of_the_models_and_accuracy_counts_hits():
     assert views.shape == (2, 2, 5, 3)
     np.testing.assert_allclose(views[1, 1], second.predict(x[:, :, ::-1], verbose=0), rtol=1e-6)
     np.testing.assert_allclose(views[[0, 1], :1].mean(axis=(0, 1)), (p1 + p2) / 2, rtol=1e-6)
+    shifted = evaluation.member_predictions(first, x, flip=True, shift=1)
+    assert shifted.shape == (1, 10, 5, 3)
+    np.testing.assert_allclose(shifted[0, 2], first.predict(evaluation.shift_images(x, 1, 0), verbose=0), rtol=1e-6)
     probabilities = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])
     assert evaluation.accuracy(probabilities, np.array([0, 1, 1, 0])) == 0.75
     assert evaluation.accuracy(probabilities, np.eye(3)[[0, 1, 1, 0]]) == 0.75
+
+
+def test_shift_images_moves_pixels_and_fills_zeros():
+    x = np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)
+    down_right = evaluation.shift_images(x, 1, 1)[0, :, :, 0]
+    np.testing.assert_array_equal(down_right, [[0, 0, 0], [0, 1, 2], [0, 4, 5]])
+    up_left = evaluation.shift_images(x, -1, -1)[0, :, :, 0]
+    np.testing.assert_array_equal(up_left, [[5, 6, 0], [8, 9, 0], [0, 0, 0]])
+    np.testing.assert_array_equal(evaluation.shift_images(x, 0, 0), x)
+    with pytest.raises(ValueError):
+        evaluation.shift_images(x, 3, 0)
+
+
+def test_tta_views_order_plain_flip_then_shifts():
+    x = np.random.default_rng(0).random((2, 4, 4, 1)).astype(np.float32)
+    assert len(evaluation.tta_views(x)) == 1
+    views = evaluation.tta_views(x, flip=True, shift=1)
+    assert len(views) == 10
+    np.testing.assert_array_equal(views[1], x[:, :, ::-1])
+    np.testing.assert_array_equal(views[2], evaluation.shift_images(x, 1, 0))
+    np.testing.assert_array_equal(views[9], evaluation.shift_images(x[:, :, ::-1], 0, -1))
+    assert len(evaluation.tta_views(x, shift=2)) == 5
+    with pytest.raises(ValueError):
+        evaluation.tta_views(x, shift=-1)
 
 
 def test_expected_errors_interval():

@@ -172,6 +172,9 @@ def test_cached_predictions_hit_skips_the_models_and_changes_miss(cache_dir, mon
     path = cache_dir / "histories" / "predictions" / "p.npz"
     path.write_bytes(b"not an npz file")  # damaged: recomputed and rewritten
     np.testing.assert_allclose(interpret.cached_predictions("p", ["a", "b"], x, flip=True), first, rtol=1e-5)
+    shifted = interpret.cached_predictions("p", ["a", "b"], x, flip=True, shift=1)  # other views: recomputed
+    assert shifted.shape == (2, 10, 12, 3)
+    np.testing.assert_allclose(shifted[:, :2], first, rtol=1e-5)
     fit_cached("a", _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=7, verbose=0, mode="retrain")
     settings.set_cache_mode("require")  # a retrained model misses; require mode computes but never writes
     before = path.read_bytes()
