@@ -42,10 +42,14 @@ CHROMIUM_FLAGS = [
 ]
 
 
-# Long code lines and outputs wrap on paper instead of being cut off at the margin.
+# Long code lines and outputs wrap on paper instead of being cut off at the margin;
+# outputs are set smaller so that tables (Keras summaries) keep their columns.
 PRINT_CSS = """<style>
 @media print {
   pre, code, .jp-OutputArea-output pre { white-space: pre-wrap !important; word-break: break-word; }
+  /* small enough that a 100-column Keras summary table fits the page width unwrapped */
+  .jp-OutputArea-output pre { font-size: 7.5pt !important; line-height: 1.25 !important; }
+  .jp-InputArea pre { font-size: 8pt !important; }
   .jp-Cell { break-inside: avoid-page; }
   img { max-width: 100% !important; }
 }
