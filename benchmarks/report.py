@@ -44,37 +44,44 @@ NOTEBOOK_OF_PREFIX = {
 #: Headline models: label, cache entries (several: their predictions are
 #: averaged), whether flipped test images are averaged in (test-time
 #: augmentation), the seed's figure, and the issue's goal.
+NO_TTA: dict = {}
+FLIP = {"flip": True}
+FLIP_SHIFT = {"flip": True, "shift": 1}
+# (label, cache entries averaged, test-time augmentation, seed's figure, goal)
 HEADLINES = [
-    ("MNIST softmax regression", ("ex2_softmax_mnist",), False, None, 0.920),
-    ("MNIST 1x128 MLP, Adam", ("ex3_adam",), False, None, 0.980),
-    ("MNIST 1x128 MLP, Adam with cosine decay", ("ex3_adam_cosine",), False, None, 0.980),
-    ("MNIST 1x128 MLP, same, all training images", ("ex3_adam_cosine_all_training_data",), False, None, 0.980),
-    ("Fashion-MNIST best dense network (tuner)", ("ex5_best_dense",), False, 0.8907, 0.900),
-    ("Fashion-MNIST best dense, cosine + EMA", ("ex5_best_dense_ema",), False, 0.8907, 0.900),
-    ("Fashion-MNIST best dense, all training images", ("ex5_best_dense_all_training_data",), False, 0.8907, 0.900),
-    ("MNIST CNN, no augmentation", ("mnist_cnn_noaug",), False, 0.9911, 0.996),
-    ("MNIST CNN, augmentation", ("mnist_cnn_aug",), False, 0.9911, 0.996),
-    ("MNIST best CNN: both averaged", ("mnist_cnn_noaug", "mnist_cnn_aug"), False, 0.9911, 0.996),
-    ("Fashion-MNIST tuned CNN", ("fashion_cnn_tuned",), False, 0.93, 0.945),
-    ("Fashion-MNIST tuned CNN + flip test-time augmentation", ("fashion_cnn_tuned",), True, 0.93, 0.945),
+    ("MNIST softmax regression", ("ex2_softmax_mnist",), NO_TTA, None, 0.920),
+    ("MNIST 1x128 MLP, Adam", ("ex3_adam",), NO_TTA, None, 0.980),
+    ("MNIST 1x128 MLP, Adam with cosine decay", ("ex3_adam_cosine",), NO_TTA, None, 0.980),
+    ("MNIST 1x128 MLP, same, all training images", ("ex3_adam_cosine_all_training_data",), NO_TTA, None, 0.980),
+    ("Fashion-MNIST best dense network (tuner)", ("ex5_best_dense",), NO_TTA, 0.8907, 0.900),
+    ("Fashion-MNIST best dense, cosine + EMA", ("ex5_best_dense_ema",), NO_TTA, 0.8907, 0.900),
+    ("Fashion-MNIST best dense, all training images", ("ex5_best_dense_all_training_data",), NO_TTA, 0.8907, 0.900),
+    ("MNIST CNN, no augmentation", ("mnist_cnn_noaug",), NO_TTA, 0.9911, 0.996),
+    ("MNIST CNN, augmentation", ("mnist_cnn_aug",), NO_TTA, 0.9911, 0.996),
+    ("MNIST best CNN: both averaged", ("mnist_cnn_noaug", "mnist_cnn_aug"), NO_TTA, 0.9911, 0.996),
+    ("Fashion-MNIST tuned CNN", ("fashion_cnn_tuned",), NO_TTA, 0.93, 0.945),
+    ("Fashion-MNIST tuned CNN + flip test-time augmentation", ("fashion_cnn_tuned",), FLIP, 0.93, 0.945),
+    ("Fashion-MNIST wide CNN (bfloat16)", ("fashion_cnn_wide",), NO_TTA, 0.93, 0.945),
+    ("Fashion-MNIST two tuned CNNs + flip TTA", ("fashion_cnn_tuned", "fashion_cnn_tuned_seed1"), FLIP, 0.93, 0.945),
     (
-        "Fashion-MNIST best: two tuned CNNs + flip TTA",
-        ("fashion_cnn_tuned", "fashion_cnn_tuned_seed1"),
-        True,
+        "Fashion-MNIST four CNNs + flip and shift TTA",
+        ("fashion_cnn_tuned", "fashion_cnn_tuned_seed1", "fashion_cnn_wide", "fashion_cnn_wide_seed1"),
+        FLIP_SHIFT,
         0.93,
         0.945,
     ),
 ]
 
 
-def measured_accuracy(names: tuple[str, ...], flip: bool) -> float:
+def measured_accuracy(names: tuple[str, ...], tta: dict) -> float:
     """Test accuracy of the averaged predictions of cached models (loaded, checked, evaluated here)."""
     import helpers as hp
 
     dataset = "fashion_mnist" if names[0].startswith(("ex5_", "fashion")) else "mnist"
     _, (x_test, y_test), _ = hp.load_dataset(dataset, verbose=False, download=False)
     models = [cache.load_cached(name)[0] for name in names]
-    return hp.accuracy(hp.predict_average(models, hp.rescale_images(x_test), flip=flip), y_test)
+    predictions = hp.member_predictions(models, hp.rescale_images(x_test), **tta)
+    return hp.accuracy(predictions.mean(axis=(0, 1)), y_test)
 
 
 def notebook_of(name: str) -> str:
@@ -99,16 +106,16 @@ def training_time_table(entries: dict) -> str:
 
 def headline_table(entries: dict) -> str:
     rows = ["| model | cache entries | test accuracy | seed's figure | goal | goal met |", "|---|---|---|---|---|---|"]
-    for label, names, flip, seed_figure, goal in HEADLINES:
+    for label, names, tta, seed_figure, goal in HEADLINES:
         seed_text = f"{seed_figure:.2%}" if seed_figure else "-"
         shown = ", ".join(f"`{name}`" for name in names)
         if any(name not in entries for name in names):
             rows.append(f"| {label} | {shown} | not trained yet | {seed_text} | {goal:.1%} | - |")
             continue
-        if len(names) == 1 and not flip:
+        if len(names) == 1 and not tta:
             acc = entries[names[0]].get("metrics", {}).get("test", {}).get("accuracy")
         else:
-            acc = measured_accuracy(names, flip)
+            acc = measured_accuracy(names, tta)
         met = "yes" if acc >= goal else "no"
         rows.append(f"| {label} | {shown} | {acc:.2%} | {seed_text} | {goal:.1%} | {met} |")
     return "\n".join(rows)
@@ -125,15 +132,17 @@ def main() -> int:
     parser.add_argument(
         "--skip-measurements",
         action="store_true",
-        help="reuse benchmarks/fit_path.md and benchmarks/notebooks.md instead of measuring",
+        help="reuse benchmarks/fit_path.md, notebooks.md and precision.md instead of measuring",
     )
     args = parser.parse_args()
     if args.skip_measurements:
         fit_path = (ROOT / "benchmarks" / "fit_path.md").read_text()
         notebooks = (ROOT / "benchmarks" / "notebooks.md").read_text()
+        precision = (ROOT / "benchmarks" / "precision.md").read_text()
     else:
         fit_path = run_script("fit_path.py")
         notebooks = run_script("notebooks.py")
+        precision = run_script("precision.py")
     entries = cache.list_entries(ROOT)
     text = f"""# Benchmarks
 
@@ -143,6 +152,11 @@ regenerate with `.venv/bin/python benchmarks/report.py` on an idle machine.
 ## 1. Fit path: helpers' `fit_cached` vs plain `model.fit`
 
 {fit_path}
+### Mixed precision: float32 vs bfloat16 (`benchmarks/precision.py`)
+
+Why notebook 06's wide Fashion-MNIST CNN computes in bfloat16.
+
+{precision}
 ## 2-3. Re-running each notebook from the cache: wall time and peak memory
 
 {notebooks}

@@ -481,9 +481,10 @@ print(f"seed 004 CNN test accuracy: {seed004_cnn.evaluate(*mnist['test'], verbos
 # normalisation, dropout, L2 penalties on kernels and biases, horizontal flips,
 # 10 % shifts and random erasing (a noise rectangle in 30 % of the images,
 # Zhong et al. 2017), label smoothing, and a warm-up + cosine learning-rate
-# schedule. At test time, averaging the predictions for each image and its
-# mirror image, and averaging two independently trained copies, are
-# candidates chosen between on the validation set.
+# schedule. A wider copy (1.5 times the filters) is trained as well. At test
+# time, averaging the predictions over each image's mirror image and 1-pixel
+# shifts, and averaging independently trained networks, are candidates
+# chosen between on the validation set.
 
 # %%
 def make_fashion_cnn_naive() -> keras.Model:
@@ -504,19 +505,22 @@ fashion_naive, fashion_naive_history = hp.fit_cached(
     epochs=naive_epochs, batch_size=128, test_data=fashion["test"], seed=0)
 
 # %%
-def make_fashion_cnn_tuned(epochs: int, l2: float = 5e-5) -> keras.Model:
+def make_fashion_cnn_tuned(epochs: int, l2: float = 5e-5, *, widths: tuple[int, int, int] = (32, 64, 128),
+                           name: str = "fashion_cnn_tuned", dtype: str | None = None) -> keras.Model:
+    """The tuned CNN; `dtype="mixed_bfloat16"` computes in bfloat16 (the output layer stays float32)."""
     reg = {"kernel_regularizer": keras.regularizers.L2(l2), "bias_regularizer": keras.regularizers.L2(l2)}
     model = keras.Sequential([keras.Input((28, 28, 1)), hp.make_augmentation(flip=True, translate=0.1, erase=0.3)],
-                             name="fashion_cnn_tuned")
-    for filters, drop in ((32, 0.2), (64, 0.3), (128, 0.4)):
+                             name=name)
+    for filters, drop in zip(widths, (0.2, 0.3, 0.4)):
         for _ in range(2):
-            model.add(layers.Conv2D(filters, 3, padding="same", **reg))
-            model.add(layers.BatchNormalization())
-            model.add(layers.Activation("relu"))
-        model.add(layers.MaxPooling2D(2))
-        model.add(layers.Dropout(drop))
-    for layer in (layers.Flatten(), layers.Dense(256, **reg), layers.BatchNormalization(),
-                  layers.Activation("relu"), layers.Dropout(0.5), layers.Dense(10, activation="softmax", **reg)):
+            model.add(layers.Conv2D(filters, 3, padding="same", dtype=dtype, **reg))
+            model.add(layers.BatchNormalization(dtype=dtype))
+            model.add(layers.Activation("relu", dtype=dtype))
+        model.add(layers.MaxPooling2D(2, dtype=dtype))
+        model.add(layers.Dropout(drop, dtype=dtype))
+    for layer in (layers.Flatten(dtype=dtype), layers.Dense(256, dtype=dtype, **reg),
+                  layers.BatchNormalization(dtype=dtype), layers.Activation("relu", dtype=dtype),
+                  layers.Dropout(0.5, dtype=dtype), layers.Dense(10, activation="softmax", **reg)):
         model.add(layer)
     schedule = warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(len(fashion["train"][0]) / 128)))
     return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=schedule), label_smoothing=0.1)
@@ -538,27 +542,62 @@ fashion_tuned_runs = {
     for seed in (0, 1)}
 fashion_tuned, fashion_tuned_history = fashion_tuned_runs[0]
 
+# %% [markdown]
+# The wide variant has 48, 96 and 192 filters. It computes in bfloat16
+# (mixed precision; the weights and the softmax stay float32): this CPU has
+# AVX-512 BF16 instructions, and `benchmarks/precision.py` measures a training
+# epoch of this stack 1.99 times faster than in float32 (1.20 times for the
+# narrower tuned CNN). It is trained for 30 epochs instead of 40, also with
+# seeds 0 and 1.
+
+# %%
+wide_epochs = 30
+
+
+def make_fashion_cnn_wide() -> keras.Model:
+    return make_fashion_cnn_tuned(wide_epochs, widths=(48, 96, 192), name="fashion_cnn_wide", dtype="mixed_bfloat16")
+
+
+print(f"wide CNN: {make_fashion_cnn_wide().count_params():,} parameters")
+
+# %%
+fashion_wide_histories = {
+    seed: hp.fit_cached(
+        "fashion_cnn_wide" + (f"_seed{seed}" if seed else ""), make_fashion_cnn_wide, *fashion["train"],
+        validation_data=fashion["val"], epochs=wide_epochs, batch_size=128, test_data=fashion["test"], seed=seed,
+        return_model=False)[1]
+    for seed in (0, 1)}
+
 # %%
 hp.plot_histories({"naive CNN": fashion_naive_history, "tuned CNN (seed 0)": fashion_tuned_history,
-                   "tuned CNN (seed 1)": fashion_tuned_runs[1][1]},
-                  title="Fashion-MNIST: naive vs tuned CNN");
+                   "tuned CNN (seed 1)": fashion_tuned_runs[1][1], "wide CNN (seed 0)": fashion_wide_histories[0],
+                   "wide CNN (seed 1)": fashion_wide_histories[1]},
+                  title="Fashion-MNIST: naive vs tuned CNNs");
 
 # %% [markdown]
-# Four ways to predict with the tuned network, compared on the validation set:
-# one run, one run averaged over each image and its mirror image (test-time
-# augmentation; a mirrored shirt is still a shirt), and the average of both
-# runs, with and without mirroring. The test set is read only for the table.
+# Ways to predict with the tuned networks, compared on the validation set: one
+# network; one network averaged over each image and its mirror image
+# (test-time augmentation; a mirrored shirt is still a shirt); averages of
+# two or four networks; and all four averaged over ten views (the image and
+# its mirror, each also moved one pixel up, down, left and right). The test
+# set is read only for the table.
 
 # %%
 x_fashion_val, y_fashion_val = fashion["val"]
 x_fashion_test, y_fashion_test = fashion["test"]
-tuned_names = ["fashion_cnn_tuned", "fashion_cnn_tuned_seed1"]  # seeds 0 and 1
-fashion_val_predictions = hp.cached_predictions("fashion_cnns_val", tuned_names, x_fashion_val, flip=True)
-fashion_test_predictions = hp.cached_predictions("fashion_cnns_test", tuned_names, x_fashion_test, flip=True)
+fashion_cnn_names = ["fashion_cnn_tuned", "fashion_cnn_tuned_seed1", "fashion_cnn_wide", "fashion_cnn_wide_seed1"]
+fashion_val_predictions = hp.cached_predictions("fashion_cnns_val", fashion_cnn_names, x_fashion_val,
+                                                flip=True, shift=1)
+fashion_test_predictions = hp.cached_predictions("fashion_cnns_test", fashion_cnn_names, x_fashion_test,
+                                                 flip=True, shift=1)
+print("(models, views, images, classes):", fashion_val_predictions.shape)
 
 # %%
-fashion_candidates = {"tuned CNN": ([0], 1), "tuned CNN + flip TTA": ([0], 2),  # (members, views)
-                      "two tuned CNNs averaged": ([0, 1], 1), "two tuned CNNs averaged + flip TTA": ([0, 1], 2)}
+fashion_candidates = {  # label: (members as indices into fashion_cnn_names, number of views)
+    "tuned CNN": ([0], 1), "tuned CNN + flip TTA": ([0], 2), "wide CNN": ([2], 1), "wide CNN + flip TTA": ([2], 2),
+    "two tuned CNNs + flip TTA": ([0, 1], 2), "two wide CNNs + flip TTA": ([2, 3], 2),
+    "four CNNs averaged": ([0, 1, 2, 3], 1), "four CNNs + flip TTA": ([0, 1, 2, 3], 2),
+    "four CNNs + flip and shift TTA": ([0, 1, 2, 3], 10)}
 fashion_choice = pd.DataFrame({
     label: {"val accuracy": hp.accuracy(fashion_val_predictions[members, :views].mean(axis=(0, 1)), y_fashion_val),
             "test accuracy": hp.accuracy(fashion_test_predictions[members, :views].mean(axis=(0, 1)), y_fashion_test)}
@@ -571,7 +610,9 @@ fashion_choice.round(4)
 best_dense_name = max(("ex5_best_dense", "ex5_best_dense_aug", "ex5_best_dense_ema"),
                       key=lambda name: hp.manifest(name)["metrics"]["best"]["val_accuracy"])  # chosen on validation
 best_dense = hp.manifest(best_dense_name)
-tuned_seconds = [hp.manifest(name)["training_seconds"] for name in ("fashion_cnn_tuned", "fashion_cnn_tuned_seed1")]
+member_seconds = [hp.manifest(name)["training_seconds"] for name in fashion_cnn_names]
+member_parameters = [fashion_tuned.count_params()] * 2 + [make_fashion_cnn_wide().count_params()] * 2
+best_members = fashion_candidates[best_fashion_label][0]
 fashion_table = pd.DataFrame({
     f"best dense network ({best_dense_name})": {
         "test accuracy": best_dense["metrics"]["test"]["accuracy"],
@@ -581,11 +622,13 @@ fashion_table = pd.DataFrame({
                   "parameters": fashion_naive.count_params(),
                   "training time [s]": hp.manifest("fashion_cnn_naive")["training_seconds"]},
     "tuned CNN": {"test accuracy": fashion_choice.loc["tuned CNN", "test accuracy"],
-                  "parameters": fashion_tuned.count_params(), "training time [s]": tuned_seconds[0]},
-    f"best tuned variant ({best_fashion_label})": {
+                  "parameters": member_parameters[0], "training time [s]": member_seconds[0]},
+    "wide CNN": {"test accuracy": fashion_choice.loc["wide CNN", "test accuracy"],
+                 "parameters": member_parameters[2], "training time [s]": member_seconds[2]},
+    f"chosen on validation ({best_fashion_label})": {
         "test accuracy": fashion_choice.loc[best_fashion_label, "test accuracy"],
-        "parameters": fashion_tuned.count_params() * len(fashion_candidates[best_fashion_label][0]),
-        "training time [s]": sum(tuned_seconds[:len(fashion_candidates[best_fashion_label][0])])},
+        "parameters": sum(member_parameters[i] for i in best_members),
+        "training time [s]": sum(member_seconds[i] for i in best_members)},
 }).T
 fashion_table["test errors (of 10 000)"] = ((1 - fashion_table["test accuracy"]) * len(y_fashion_test)).round().astype(int)
 fashion_table.round(4)
@@ -606,7 +649,7 @@ answer_6_4 = (
     "wherever it appears, and stacked convolutions build edges into parts into garments, where a dense layer must "
     "learn each pixel position separately. Regularisation and augmentation matter as well: the naive CNN stops at "
     f"{fashion_table.loc['naive CNN', 'test accuracy']:.2%}. The price is compute: "
-    f"{tuned_seconds[0] / 60:.0f} CPU-minutes per tuned CNN here against {best_dense['training_seconds'] / 60:.0f} "
+    f"{member_seconds[0] / 60:.0f} CPU-minutes per tuned CNN here against {best_dense['training_seconds'] / 60:.0f} "
     "for the dense network."
 )
 hp.check_answer(answer_6_4, max_sentences=4)
@@ -681,11 +724,16 @@ if svhn is not None:
 #   runs, chosen on validation, 34 (99.66 %).
 # * Seed 004's batch-normalised CNN with augmentation reaches 99.05 % in 5 epochs.
 # * On Fashion-MNIST the tuned CNN (93.35 %) beats the naive one (91.84 %) and
-#   the best dense network (90.01 %); averaging two runs and the mirrored
-#   images gives 93.82 %, 618 errors against the dense network's 999. That is
-#   short of the 94.5 % we aimed for: on Fashion-MNIST the validation accuracy
-#   (94.61 % here) overestimates the test accuracy by 0.6 to 1.0 points for
-#   every model in this suite.
+#   the best dense network (90.01 %). Its wide copy, 1.5 times the filters in
+#   bfloat16, reaches 93.89 % in 54 minutes of training (the tuned CNN took
+#   72 and 83).
+# * Averaging all four networks over ten views of each image (mirror and
+#   1-pixel shifts), the candidate chosen on validation (94.89 %), gives
+#   94.07 %: 593 errors against the dense network's 999. That is still short
+#   of the 94.5 % we aimed for. On Fashion-MNIST the validation accuracy
+#   overestimates the test accuracy by 0.5 to 1.0 points for every CNN here,
+#   so a choice made on validation cannot see that, on the test set, the two
+#   wide networks alone do slightly better (94.14 %).
 # * The cost is CPU time: 83 and 72 minutes per tuned Fashion-MNIST CNN on
-#   2 cores, 28 and 35 minutes per MNIST CNN, against 4 minutes for the best
-#   dense network.
+#   2 cores, 54 and 52 per wide one, 28 and 35 minutes per MNIST CNN, against
+#   4 minutes for the best dense network.
