@@ -545,10 +545,10 @@ fashion_tuned, fashion_tuned_history = fashion_tuned_runs[0]
 # %% [markdown]
 # The wide variant has 48, 96 and 192 filters. It computes in bfloat16
 # (mixed precision; the weights and the softmax stay float32): this CPU has
-# AVX-512 BF16 instructions, and `benchmarks/precision.py` measures a training
-# epoch of this stack 1.99 times faster than in float32 (1.20 times for the
-# narrower tuned CNN). It is trained for 30 epochs instead of 40, also with
-# seeds 0 and 1.
+# AVX-512 BF16 instructions, and in `benchmarks/precision.py`'s runs here a
+# training epoch was 1.4 to 2.4 times faster than in float32 (the timings on
+# this shared machine vary; see BENCHMARKS.md). It is trained for 30 epochs
+# instead of 40, also with seeds 0 and 1.
 
 # %%
 wide_epochs = 30
