@@ -1,6 +1,6 @@
 """Training throughput of notebook 06's CNN stack in float32 vs mixed bfloat16.
 
-Builds the convolutional stack of the tuned Fashion-MNIST CNN (3 blocks of two
+Builds the tuned Fashion-MNIST CNN with ``helpers.build_vgg_cnn`` (3 blocks of two
 3x3 convolutions with batch normalisation, 2x2 pooling, dense 256) at the base
 widths (32-64-128) and the wide ones (48-96-192), once with float32 layers and
 once with ``dtype="mixed_bfloat16"`` (weights and softmax stay float32), and
@@ -25,27 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-import helpers  # noqa: E402,F401  (quiet TensorFlow start-up)
+import helpers  # noqa: E402
 from helpers.training import DEFAULT_STEPS_PER_EXECUTION  # noqa: E402
-
-layers = keras.layers
 
 
 def cnn(widths: tuple[int, int, int], dtype: str | None) -> keras.Model:
-    """The tuned CNN's layer stack (without augmentation and regularisers) in the given precision."""
-    model = keras.Sequential([keras.Input((28, 28, 1))])
-    for filters in widths:
-        for _ in range(2):
-            model.add(layers.Conv2D(filters, 3, padding="same", dtype=dtype))
-            model.add(layers.BatchNormalization(dtype=dtype))
-            model.add(layers.Activation("relu", dtype=dtype))
-        model.add(layers.MaxPooling2D(2, dtype=dtype))
-    for layer in (
-        layers.Flatten(dtype=dtype),
-        layers.Dense(256, activation="relu", dtype=dtype),
-        layers.Dense(10, activation="softmax"),
-    ):
-        model.add(layer)
+    """Notebook 06's tuned CNN (``helpers.build_vgg_cnn``) without augmentation and regularisers."""
+    model = helpers.build_vgg_cnn((28, 28, 1), widths, dtype=dtype)
     model.compile(
         optimizer="adam",
         loss="categorical_crossentropy",

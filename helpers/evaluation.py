@@ -197,6 +197,11 @@ def tta_views(x: np.ndarray, *, flip: bool = False, shift: int = 0) -> list[np.n
     return bases + [shift_images(base, dy, dx) for base in bases for dy, dx in moves]
 
 
+def tta_view_count(*, flip: bool = False, shift: int = 0) -> int:
+    """How many views :func:`tta_views` makes, without making them: 1, 2, 5 or 10."""
+    return (2 if flip else 1) * (5 if shift else 1)
+
+
 def member_predictions(
     models: Any, x: Any, *, flip: bool = False, shift: int = 0, batch_size: int = 1024
 ) -> np.ndarray:

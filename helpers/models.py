@@ -86,6 +86,66 @@ def build_mlp(
     return model
 
 
+def build_vgg_cnn(
+    input_shape: tuple[int, int, int],
+    widths: Sequence[int] = (32, 64, 128),
+    *,
+    num_classes: int = 10,
+    dropouts: Sequence[float] = (0.2, 0.3, 0.4),
+    dense_units: int = 256,
+    dense_dropout: float = 0.5,
+    l2: float = 0.0,
+    augmentation: keras.Layer | None = None,
+    dtype: str | None = None,
+    name: str = "vgg_cnn",
+) -> keras.Sequential:
+    """A VGG-style CNN: per width, two 3x3 conv + batch norm + ReLU, 2x2 max pooling, dropout.
+
+    Then flatten, a batch-normalised dense layer with dropout, and a softmax
+    output. Notebook 06's tuned Fashion-MNIST CNNs and ``benchmarks/precision.py``
+    are built with it.
+
+    Args:
+        input_shape: Image shape, e.g. ``(28, 28, 1)``.
+        widths: Filters of each block (one block per entry).
+        num_classes: Number of output classes.
+        dropouts: Dropout rate after each block (same length as ``widths``).
+        dense_units: Width of the dense layer before the output.
+        dense_dropout: Dropout rate after the dense layer.
+        l2: L2 penalty on every kernel and bias (0 disables it).
+        augmentation: Optional augmentation layer applied first (training only).
+        dtype: Layer dtype policy, e.g. ``"mixed_bfloat16"`` (computes in
+            bfloat16, keeps float32 weights); the softmax output stays float32.
+        name: Model name.
+
+    Returns:
+        An uncompiled ``keras.Sequential``.
+    """
+    if len(dropouts) != len(widths):
+        raise ValueError(f"need one dropout rate per block: {len(widths)} widths, {len(dropouts)} rates")
+    reg = {"kernel_regularizer": keras.regularizers.L2(l2), "bias_regularizer": keras.regularizers.L2(l2)} if l2 else {}
+    model = keras.Sequential([keras.Input(input_shape)], name=name)
+    if augmentation is not None:
+        model.add(augmentation)
+    for filters, drop in zip(widths, dropouts):
+        for _ in range(2):
+            model.add(layers.Conv2D(filters, 3, padding="same", dtype=dtype, **reg))
+            model.add(layers.BatchNormalization(dtype=dtype))
+            model.add(layers.Activation("relu", dtype=dtype))
+        model.add(layers.MaxPooling2D(2, dtype=dtype))
+        model.add(layers.Dropout(drop, dtype=dtype))
+    for layer in (
+        layers.Flatten(dtype=dtype),
+        layers.Dense(dense_units, dtype=dtype, **reg),
+        layers.BatchNormalization(dtype=dtype),
+        layers.Activation("relu", dtype=dtype),
+        layers.Dropout(dense_dropout, dtype=dtype),
+        layers.Dense(num_classes, activation="softmax", **reg),
+    ):
+        model.add(layer)
+    return model
+
+
 def compile_classifier(
     model: keras.Model,
     optimizer: str | keras.optimizers.Optimizer = "adam",

@@ -32,6 +32,21 @@ def test_build_mlp_shapes_and_options():
     assert [type(layer).__name__ for layer in image_model.layers][:2] == ["Sequential", "Flatten"]
 
 
+def test_build_vgg_cnn_blocks_regularisers_and_precision():
+    model = models.build_vgg_cnn((28, 28, 1), (8, 16), dropouts=(0.1, 0.2), dense_units=32, l2=1e-4)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [conv.filters for conv in convs] == [8, 8, 16, 16]
+    assert all(conv.kernel_regularizer is not None and conv.bias_regularizer is not None for conv in convs)
+    assert [layer.rate for layer in model.layers if isinstance(layer, keras.layers.Dropout)] == [0.1, 0.2, 0.5]
+    assert model.output_shape == (None, 10)
+    plain = models.build_vgg_cnn((28, 28, 1), (8,), dropouts=(0.0,), dtype="mixed_bfloat16")
+    assert all(layer.kernel_regularizer is None for layer in plain.layers if isinstance(layer, keras.layers.Conv2D))
+    assert plain.layers[0].compute_dtype == "bfloat16"
+    assert plain.layers[-1].compute_dtype == "float32"  # the softmax output stays float32
+    with pytest.raises(ValueError, match="one dropout rate per block"):
+        models.build_vgg_cnn((28, 28, 1), (8, 16), dropouts=(0.1,))
+
+
 def test_augmentation_only_in_training():
     aug = models.make_augmentation(flip=True, translate=0.2)
     image = np.arange(64, dtype=np.float32).reshape(1, 8, 8, 1)
@@ -172,6 +187,12 @@ def test_tta_views_order_plain_flip_then_shifts():
     assert len(evaluation.tta_views(x, shift=2)) == 5
     with pytest.raises(ValueError):
         evaluation.tta_views(x, shift=-1)
+
+
+@pytest.mark.parametrize(("flip", "shift"), [(False, 0), (True, 0), (False, 1), (True, 1), (True, 2)])
+def test_tta_view_count_matches_tta_views(flip, shift):
+    x = np.zeros((1, 4, 4, 1), dtype=np.float32)
+    assert evaluation.tta_view_count(flip=flip, shift=shift) == len(evaluation.tta_views(x, flip=flip, shift=shift))
 
 
 def test_expected_errors_interval():

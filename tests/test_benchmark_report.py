@@ -1,0 +1,68 @@
+"""benchmarks/report.py reads ensemble accuracies from the notebooks' stored predictions."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import keras
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from helpers import cache, evaluation, interpret
+from helpers.training import fit_cached
+
+RNG = np.random.default_rng(3)
+
+
+def _load_report():
+    spec = importlib.util.spec_from_file_location("report", ROOT / "benchmarks" / "report.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _tiny_image_classifier():
+    model = keras.Sequential(
+        [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]
+    )
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+@pytest.fixture
+def stored(cache_dir, monkeypatch):
+    """Three cached models; the first two have stored predictions with flip and shift views."""
+    report = _load_report()
+    x_fit = RNG.random((16, 4, 4, 1)).astype(np.float32)
+    y_fit = keras.utils.to_categorical(RNG.integers(0, 3, 16), 3)
+    for seed, name in enumerate(("a", "b", "c")):
+        fit_cached(name, _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=seed, verbose=0)
+    x = RNG.random((12, 4, 4, 1)).astype(np.float32)
+    predictions = interpret.cached_predictions("p", ["a", "b"], x, flip=True, shift=1)
+    monkeypatch.setattr(report, "PREDICTION_CACHES", [("p", ("a", "b"), report.FLIP_SHIFT)])
+    return report, x, predictions, cache_dir / "histories" / "predictions" / "p.npz"
+
+
+def test_report_reads_members_and_views_without_loading_models(stored, monkeypatch):
+    report, x, predictions, path = stored
+    before = path.read_bytes()
+    monkeypatch.setattr(cache, "load_cached", lambda *a, **k: pytest.fail("stored predictions need no model"))
+    for tta, views in ((report.NO_TTA, 1), (report.FLIP, 2), (report.FLIP_SHIFT, 10)):
+        (part,) = report.test_predictions(("b",), tta, x)
+        np.testing.assert_array_equal(part, predictions[[1], :views])
+    (both,) = report.test_predictions(("a", "b"), report.FLIP, x)
+    np.testing.assert_array_equal(both, predictions[:, :2])
+    assert path.read_bytes() == before, "the notebook's prediction file is never rewritten"
+
+
+def test_report_predicts_what_is_not_stored(stored):
+    report, x, predictions, path = stored
+    stored_part, computed = report.test_predictions(("a", "c"), report.FLIP, x)
+    np.testing.assert_array_equal(stored_part, predictions[[0], :2])
+    expected = evaluation.member_predictions([cache.load_cached("c")[0]], x, flip=True)
+    np.testing.assert_allclose(computed, expected, rtol=1e-5)
+    # Shift views without flip are not the first views of the stored ones: predicted from the models.
+    (shift_only,) = report.test_predictions(("a",), {"shift": 1}, x)
+    assert shift_only.shape == (1, 5, 12, 3)
+    np.testing.assert_allclose(shift_only[:, :1], predictions[[0], :1], rtol=1e-5)
