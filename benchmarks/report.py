@@ -229,8 +229,11 @@ take roughly half as long.
 
 Single models: the test accuracy recorded in the manifest when the run
 finished. Averaged models and test-time augmentation: measured by this script
-from the cached models. Ensembles and final models were chosen on the
-validation set (see notebooks 05 and 06).
+from the test-set predictions notebook 06 stores (`histories/predictions/`,
+keyed by the models' SHA-256), or from the cached models where none are
+stored. Ensembles were chosen on the validation set (see notebooks 05 and 06);
+the final Fashion-MNIST model adds the two networks retrained on all
+training images by a rule fixed before they were trained.
 
 {headline_table(entries)}
 """
