@@ -623,16 +623,16 @@ fashion_choice.round(4)
 x_fashion_all = np.concatenate([fashion["train"][0], fashion["val"][0]])
 y_fashion_all = np.concatenate([fashion["train"][1], fashion["val"][1]])
 all_data_seeds = (0, 1, 2, 3)
+all_data_names = ["fashion_cnn_wide_all" + (f"_seed{seed}" if seed else "") for seed in all_data_seeds]
 print("training images:", x_fashion_all.shape)
 
 # %%
 fashion_wide_all_histories = {
     seed: hp.fit_cached(
-        "fashion_cnn_wide_all" + (f"_seed{seed}" if seed else ""),
-        lambda: make_fashion_cnn_wide("fashion_cnn_wide_all", train_size=len(x_fashion_all)), x_fashion_all,
+        name, lambda: make_fashion_cnn_wide("fashion_cnn_wide_all", train_size=len(x_fashion_all)), x_fashion_all,
         y_fashion_all, epochs=wide_epochs, batch_size=128, test_data=fashion["test"], seed=seed,
         return_model=False)[1]
-    for seed in all_data_seeds}
+    for seed, name in zip(all_data_seeds, all_data_names)}
 
 # %% [markdown]
 # Their training curves follow those of the 48 000-image runs (dashed:
@@ -644,14 +644,14 @@ hp.plot_histories({"wide CNN, 48 000 images": fashion_wide_histories[0],
                   title="Fashion-MNIST wide CNN (seed 0): training on more images");
 
 # %%
-all_data_names = ["fashion_cnn_wide_all" + (f"_seed{seed}" if seed else "") for seed in all_data_seeds]
 all_data_test_predictions = np.concatenate([  # two files: seeds 2 and 3 were trained later
     hp.cached_predictions("fashion_cnns_all_data_test", all_data_names[:2], x_fashion_test, flip=True, shift=1),
     hp.cached_predictions("fashion_cnns_all_data_seeds23_test", all_data_names[2:], x_fashion_test,
                           flip=True, shift=1)])
 final_predictions = np.concatenate([fashion_test_predictions, all_data_test_predictions])  # 8 networks, 10 views
 final_accuracy = hp.accuracy(final_predictions.mean(axis=(0, 1)), y_fashion_test)
-six_cnn_accuracy = hp.accuracy(final_predictions[:6].mean(axis=(0, 1)), y_fashion_test)  # seeds 0 and 1 only
+six_cnn_accuracy = hp.accuracy(final_predictions[:len(fashion_cnn_names) + 2].mean(axis=(0, 1)),
+                               y_fashion_test)  # retrained seeds 0 and 1 only
 pd.Series({
     **{f"wide CNN, all images (seed {seed})": hp.accuracy(all_data_test_predictions[i, 0], y_fashion_test)
        for i, seed in enumerate(all_data_seeds)},
@@ -810,5 +810,4 @@ if svhn is not None:
 #   But nothing except the test set was left to choose that on.
 # * The cost is CPU time: 83 and 72 minutes per tuned Fashion-MNIST CNN on
 #   2 cores, 54 and 52 per wide one (60 to 63 on all 60 000 images), 28 and
-#   35 minutes per MNIST CNN, against
-#   4 minutes for the best dense network.
+#   35 minutes per MNIST CNN, against 4 minutes for the best dense network.
