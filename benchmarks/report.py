@@ -54,6 +54,7 @@ ALL_DATA_CNNS = (
     "fashion_cnn_wide_all_seed2",
     "fashion_cnn_wide_all_seed3",
 )
+LOWDROP_CNNS = ("fashion_cnn_lowdrop", "fashion_cnn_lowdrop_all")
 # (label, cache entries averaged, test-time augmentation, seed's figure, goal)
 HEADLINES = [
     ("MNIST softmax regression", ("ex2_softmax_mnist",), NO_TTA, None, 0.920),
@@ -79,8 +80,17 @@ HEADLINES = [
     ),
     ("Fashion-MNIST wide CNN, all training images", ("fashion_cnn_wide_all",), NO_TTA, 0.93, 0.945),
     (
-        "Fashion-MNIST final: eight CNNs (four on all training images) + flip and shift TTA",
+        "Fashion-MNIST eight wide-recipe CNNs (four on all training images) + flip and shift TTA",
         FASHION_CNNS + ALL_DATA_CNNS,
+        FLIP_SHIFT,
+        0.93,
+        0.945,
+    ),
+    ("Fashion-MNIST low-dropout wide CNN", ("fashion_cnn_lowdrop",), NO_TTA, 0.93, 0.945),
+    ("Fashion-MNIST low-dropout wide CNN, all training images", ("fashion_cnn_lowdrop_all",), NO_TTA, 0.93, 0.945),
+    (
+        "Fashion-MNIST final: two low-dropout CNNs (one on all training images) + flip and shift TTA",
+        LOWDROP_CNNS,
         FLIP_SHIFT,
         0.93,
         0.945,
@@ -95,6 +105,7 @@ PREDICTION_CACHES = [
     ("fashion_cnns_test", FASHION_CNNS, FLIP_SHIFT),
     ("fashion_cnns_all_data_test", ALL_DATA_CNNS[:2], FLIP_SHIFT),
     ("fashion_cnns_all_data_seeds23_test", ALL_DATA_CNNS[2:], FLIP_SHIFT),
+    ("fashion_lowdrop_test", LOWDROP_CNNS, FLIP_SHIFT),
 ]
 
 
@@ -237,9 +248,10 @@ Single models: the test accuracy recorded in the manifest when the run
 finished. Averaged models and test-time augmentation: measured by this script
 from the test-set predictions notebook 06 stores (`histories/predictions/`,
 keyed by the models' SHA-256), or from the cached models where none are
-stored. Ensembles were chosen on the validation set (see notebooks 05 and 06);
-the final Fashion-MNIST model adds the four networks retrained on all
-training images by a rule fixed before they were trained.
+stored. Ensembles were chosen on the validation set (see notebooks 05 and 06).
+The final Fashion-MNIST model is the wide recipe with half its dropout, which
+beat the wide networks on validation, averaged with its copy retrained on all
+training images, by a rule fixed before either was trained.
 
 {headline_table(entries)}
 """
