@@ -604,7 +604,7 @@ print("chosen on validation:", best_fashion_label)
 fashion_choice.round(4)
 
 # %% [markdown]
-# ### The final model: the chosen recipe retrained on all 60 000 images
+# ### The chosen recipe retrained on all 60 000 images
 #
 # Validation chose averaging the networks over ten views. As in notebook 03,
 # the last step retrains on all 60 000 training images (training and
@@ -663,7 +663,7 @@ pd.Series({
     "eight CNNs + flip and shift TTA": wide_final_accuracy}, name="test accuracy").round(4)
 
 # %% [markdown]
-# ### A second recipe: the wide CNN with less dropout
+# ### The final model: a second recipe, the wide CNN with less dropout
 #
 # The wide CNN underfits its augmented training batches: at the last epoch
 # it classifies 93.3 % of them correctly (dropout active), below its 94.4 %
