@@ -98,17 +98,6 @@ HEADLINES = [
 ]
 
 
-#: Notebook 06's stored test-set predictions: (cache name, its models in order, its views).
-#: Headline ensembles read their members and views from these instead of predicting again.
-PREDICTION_CACHES = [
-    ("mnist_cnns_test", ("mnist_cnn_noaug", "mnist_cnn_aug"), NO_TTA),
-    ("fashion_cnns_test", FASHION_CNNS, FLIP_SHIFT),
-    ("fashion_cnns_all_data_test", ALL_DATA_CNNS[:2], FLIP_SHIFT),
-    ("fashion_cnns_all_data_seeds23_test", ALL_DATA_CNNS[2:], FLIP_SHIFT),
-    ("fashion_lowdrop_test", LOWDROP_CNNS, FLIP_SHIFT),
-]
-
-
 def views_prefix(wanted: dict, stored: dict) -> bool:
     """Whether the views ``wanted`` are the first views of ``stored`` (see ``helpers.tta_views``)."""
     if not wanted:
@@ -122,17 +111,18 @@ def views_prefix(wanted: dict, stored: dict) -> bool:
 def test_predictions(names: tuple[str, ...], tta: dict, x_test) -> list:
     """Predictions ``(members, views, n, classes)`` per prediction cache holding some of ``names``.
 
-    Read in require-cache mode: a stored file is never rewritten, and a stale
-    one (changed model or images) is recomputed in memory. Names found in no
-    cache are predicted from their models.
+    The notebooks' stored predictions of ``x_test`` are found by
+    ``helpers.stored_predictions`` and read in require-cache mode, so a stored
+    file is never rewritten. Names found in no valid file are predicted from
+    their models.
     """
     import helpers as hp
 
     hp.set_cache_mode("require")
     views = hp.tta_view_count(**tta)
     parts, found = [], set()
-    for cache_name, cached_names, stored_tta in PREDICTION_CACHES:
-        members = [cached_names.index(name) for name in names if name in cached_names]
+    for cache_name, cached_names, stored_tta in hp.stored_predictions(x_test):
+        members = [cached_names.index(name) for name in names if name in cached_names and name not in found]
         if members and views_prefix(tta, stored_tta):
             stored = hp.cached_predictions(cache_name, list(cached_names), x_test, **stored_tta)
             parts.append(stored[members, :views])

@@ -58,10 +58,11 @@ from helpers.evaluation import (
     run_evaluation,
     runs_table,
     shift_images,
+    training_times,
     tta_view_count,
     tta_views,
 )
-from helpers.interpret import cached_predictions
+from helpers.interpret import cached_predictions, stored_predictions
 from helpers.models import build_mlp, build_vgg_cnn, compile_classifier, make_augmentation
 from helpers.plotting import (
     plot_architecture,

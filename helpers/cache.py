@@ -122,6 +122,17 @@ def load_keyed_array(path: Path, key: str, field: str) -> Any:
         return None  # damaged file: the caller recomputes
 
 
+def read_array_key(path: Path) -> str | None:
+    """Return the key an ``.npz`` file of :func:`save_keyed_array` was stored under (None if unreadable)."""
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            return str(stored["key"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def save_keyed_array(path: Path, key: str, field: str, array: Any) -> None:
     """Store ``array`` as ``field`` of an ``.npz`` file, with ``key``, atomically."""
     import numpy as np

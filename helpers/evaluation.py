@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import textwrap
 from collections.abc import Callable
 from typing import Any
 
@@ -124,7 +125,10 @@ def count_sentences(text: str) -> int:
 
 
 def check_answer(text: str, max_chars: int | None = None, max_sentences: int | None = None) -> None:
-    """Print the answer's length and raise if it breaks the exercise's limits.
+    """Print the answer, wrapped for the page, and its length; raise if it breaks the exercise's limits.
+
+    Printing it shows the finished text in the rendered notebook, also when the
+    answer is an f-string filled in from the runs.
 
     Raises:
         ValueError: If the answer is longer than ``max_chars`` characters or
@@ -132,6 +136,7 @@ def check_answer(text: str, max_chars: int | None = None, max_sentences: int | N
     """
     n_chars = len(text.strip())
     n_sentences = count_sentences(text)
+    print(textwrap.fill(" ".join(text.split()), width=100, break_on_hyphens=False))
     print(f"Answer is {n_chars} characters long ({n_sentences} sentences)")
     if max_chars is not None and n_chars > max_chars:
         raise ValueError(f"answer has {n_chars} characters; the limit is {max_chars}")
@@ -159,6 +164,27 @@ def runs_table(runs: list[dict[str, Any]]) -> pd.DataFrame:
         params = {k: v for k, v in run.items() if k != "history"}
         rows.append({**params, **best_metrics(run["history"])})
     return pd.DataFrame(rows)
+
+
+def training_times(names: list[str], cache_dir: str | os.PathLike | None = None) -> pd.DataFrame:
+    """Epochs, training time and date of cached runs, read from their manifests (no model is loaded).
+
+    Args:
+        names: Cache names of the runs, one row each, in this order.
+        cache_dir: Cache folder; the configured one by default.
+
+    Raises:
+        CacheMiss: If a run has not been trained.
+    """
+    rows = {}
+    for name in names:
+        entry = cache.manifest(name, cache_dir)
+        rows[name] = {
+            "epochs": entry["epochs_run"],
+            "training time [min]": entry["training_seconds"] / 60,
+            "trained at": entry["trained_at"][:16].replace("T", " "),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index")
 
 
 def shift_images(x: np.ndarray, dy: int, dx: int) -> np.ndarray:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 import pandas as pd
 
 from helpers import cache, settings
+from helpers.fingerprint import array_fingerprint
 
 
 def layer_outputs(model: keras.Model, layer_names: Sequence[str], x: np.ndarray, *, batch_size: int = 256) -> list:
@@ -101,6 +103,49 @@ def cached_tsne(
     return points
 
 
+def _predictions_folder(cache_dir: str | os.PathLike | None) -> Path:
+    return (Path(cache_dir) if cache_dir is not None else settings.cache_dir()) / "histories" / "predictions"
+
+
+def _predictions_key(shas: Sequence[str], images: str, flip: bool, shift: int) -> str:
+    """Key of stored predictions: the models' SHA-256s, the images' fingerprint and the views."""
+    return f"{','.join(shas)}:{images}:{flip}" + (f":shift{shift}" if shift else "")
+
+
+def stored_predictions(
+    x: np.ndarray, cache_dir: str | os.PathLike | None = None
+) -> list[tuple[str, list[str], dict[str, Any]]]:
+    """List the stored predictions of images ``x`` that are still valid, without loading them.
+
+    Lets a report reuse what the notebooks stored without repeating their names.
+
+    Args:
+        x: The images the predictions must be of.
+        cache_dir: Override the cache folder.
+
+    Returns:
+        ``(name, model names, views)`` per file, in name order, where ``views`` holds the
+        ``flip`` and ``shift`` arguments of :func:`cached_predictions`. A file is left out
+        when any of its models is no longer in the cache with the same model file.
+    """
+    name_of_sha = {
+        entry["files"]["model"]["sha256"]: name
+        for name, entry in cache.list_entries(cache_dir).items()
+        if cache.model_stored(entry)
+    }
+    images = array_fingerprint(np.asarray(x))
+    found = []
+    for path in sorted(_predictions_folder(cache_dir).glob("*.npz")):
+        parts = (cache.read_array_key(path) or "").split(":")  # shas, images, flip[, shiftN]
+        if len(parts) not in (3, 4) or parts[1] != images:
+            continue
+        names = [name_of_sha.get(sha) for sha in parts[0].split(",")]
+        if None not in names:
+            shift = int(parts[3].removeprefix("shift")) if len(parts) == 4 else 0
+            found.append((path.stem, names, {"flip": parts[2] == "True", "shift": shift}))
+    return found
+
+
 def cached_predictions(
     name: str,
     model_names: Sequence[str],
@@ -130,12 +175,10 @@ def cached_predictions(
         Array of shape ``(models, views, n, classes)``.
     """
     from helpers.evaluation import member_predictions
-    from helpers.fingerprint import array_fingerprint
 
-    root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
-    path = root / "histories" / "predictions" / f"{cache.check_name(name)}.npz"
+    path = _predictions_folder(cache_dir) / f"{cache.check_name(name)}.npz"
     shas = [cache.manifest(model_name, cache_dir)["files"]["model"]["sha256"] for model_name in model_names]
-    key = f"{','.join(shas)}:{array_fingerprint(np.asarray(x))}:{flip}" + (f":shift{shift}" if shift else "")
+    key = _predictions_key(shas, array_fingerprint(np.asarray(x)), flip, shift)
     stored = cache.load_keyed_array(path, key, "predictions")
     if stored is not None:
         return stored

@@ -50,7 +50,8 @@ def run_sweep(
     """
     runs, histories = [], {}
     jobs = [(value, seed) for value in values for seed in seeds]
-    for value, seed in tqdm(jobs, desc=prefix, unit="run"):
+    # The bar appears after 5 s: a sweep that only loads cached runs leaves no progress frames in the notebook.
+    for value, seed in tqdm(jobs, desc=prefix, unit="run", delay=5):
         _, history = fit_cached(
             f"{prefix}_{param}{value}_seed{seed}",
             lambda value=value: build_for(value),

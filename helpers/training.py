@@ -82,6 +82,21 @@ def library_versions() -> dict[str, str]:
     }
 
 
+def machine_description() -> dict[str, Any]:
+    """Where a run trains: platform, the machine's CPUs, the cores this process may use, and the script.
+
+    ``cores_usable`` differs from ``cpus`` when the run was pinned to some cores
+    (``taskset``), for example to train two models side by side.
+    """
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "cores_usable": usable,
+        "argv0": os.path.basename(sys.argv[0]),
+    }
+
+
 def summarize_history(history: dict[str, list[float]]) -> dict[str, dict[str, float]]:
     """Return the final and best value of every curve (max for accuracies)."""
     final = {k: v[-1] for k, v in history.items() if v}
@@ -382,7 +397,7 @@ def _train(job: _Job, model: keras.Model) -> tuple[keras.Model, dict[str, list[f
         "training_seconds": round(training_seconds, 2),
         "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "versions": library_versions(),
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "argv0": os.path.basename(sys.argv[0])},
+        "machine": machine_description(),
         "data": _describe_data(x, y, validation_data, test_data),
         "metrics": metrics,
         "model_stored": job.keep_model,

@@ -31,7 +31,7 @@ def _tiny_image_classifier():
 
 
 @pytest.fixture
-def stored(cache_dir, monkeypatch):
+def stored(cache_dir):
     """Three cached models; the first two have stored predictions with flip and shift views."""
     report = _load_report()
     x_fit = RNG.random((16, 4, 4, 1)).astype(np.float32)
@@ -40,7 +40,6 @@ def stored(cache_dir, monkeypatch):
         fit_cached(name, _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=seed, verbose=0)
     x = RNG.random((12, 4, 4, 1)).astype(np.float32)
     predictions = interpret.cached_predictions("p", ["a", "b"], x, flip=True, shift=1)
-    monkeypatch.setattr(report, "PREDICTION_CACHES", [("p", ("a", "b"), report.FLIP_SHIFT)])
     return report, x, predictions, cache_dir / "histories" / "predictions" / "p.npz"
 
 

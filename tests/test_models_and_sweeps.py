@@ -79,7 +79,7 @@ def test_erasing_replaces_one_rectangle_and_keeps_range():
     assert changed.mean() < 0.5, "at most about a third of each image"
 
 
-def test_run_sweep_caches_every_run(cache_dir, fit_counter):
+def test_run_sweep_caches_every_run(cache_dir, fit_counter, capsys):
     def build(width):
         return models.compile_classifier(models.build_mlp((8, 8, 1), [width], num_classes=3))
 
@@ -98,6 +98,7 @@ def test_run_sweep_caches_every_run(cache_dir, fit_counter):
     assert len(fit_counter) == 4 and len(table) == 4
     assert set(table.columns) >= {"width", "seed", "best_val_loss", "best_val_accuracy"}
     assert (cache_dir / "saved_models" / "sw_width4_seed1.keras").is_file()
+    capsys.readouterr()
     table2, _ = sweeps.run_sweep(
         "sw",
         build,
@@ -112,6 +113,7 @@ def test_run_sweep_caches_every_run(cache_dir, fit_counter):
     )
     assert len(fit_counter) == 4, "the second sweep loads every run"
     assert table2.equals(table)
+    assert "sw:" not in capsys.readouterr().err, "a sweep loaded from the cache shows no progress bar"
 
 
 def test_random_search_reloads_without_training(cache_dir, fit_counter):

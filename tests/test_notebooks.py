@@ -109,6 +109,8 @@ def test_committed_notebook_is_executed_without_errors(path):
     code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
     assert all(c.get("execution_count") for c in code), "every code cell has been run"
     assert error_outputs(nb) == []
+    stderr = [o.text for c in code for o in c.get("outputs", []) if o.get("name") == "stderr"]
+    assert stderr == [], "the hand-in shows no warnings or progress-bar frames"
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     text = "\n".join(c.source for c in nb.cells)
     assert "ANSWER_" not in text and "TAKEAWAYS" not in text, "no placeholder left"

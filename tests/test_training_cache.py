@@ -67,6 +67,7 @@ def test_first_call_trains_and_writes_model_history_manifest(cache_dir, fit_coun
     assert entry["seed"] == 0 and entry["epochs_run"] == 2
     assert entry["versions"]["keras"] == keras.__version__
     assert entry["training_seconds"] > 0
+    assert entry["machine"]["cores_usable"] == len(os.sched_getaffinity(0)) <= entry["machine"]["cpus"]
     assert entry["metrics"]["final"]["loss"] == history["loss"][-1]
     assert entry["files"]["model"]["sha256"] == cache.sha256_file(p["model"])
     assert not p["partial"].exists(), "partial state is removed after a finished run"
@@ -297,3 +298,9 @@ def test_history_only_run_stores_no_model_and_still_hits(cache_dir, fit_counter)
         cache.load_cached("sweep_point")
     with pytest.raises(ValueError, match="return_model=False"):
         run("other", keep_model=False)
+
+
+def test_machine_description_counts_the_cores_a_pinned_run_may_use(monkeypatch):
+    monkeypatch.setattr(training.os, "sched_getaffinity", lambda pid: {1}, raising=False)
+    machine = training.machine_description()
+    assert machine["cores_usable"] == 1 and machine["cpus"] == os.cpu_count()

@@ -181,3 +181,24 @@ def test_cached_predictions_hit_skips_the_models_and_changes_miss(cache_dir, mon
     changed = interpret.cached_predictions("p", ["a", "b"], x, flip=True)
     assert not np.allclose(changed[0], first[0]) and np.allclose(changed[1], first[1], rtol=1e-5)
     assert path.read_bytes() == before
+
+
+def test_stored_predictions_lists_valid_files_of_these_images_only(cache_dir):
+    from helpers.training import fit_cached
+
+    x_fit = RNG.random((16, 4, 4, 1)).astype(np.float32)
+    y_fit = keras.utils.to_categorical(RNG.integers(0, 3, 16), 3)
+    for name, seed in (("a", 0), ("b", 1)):
+        fit_cached(name, _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=seed, verbose=0)
+    x, other_x = RNG.random((2, 12, 4, 4, 1)).astype(np.float32)
+    interpret.cached_predictions("both_shift", ["b", "a"], x, flip=True, shift=1)
+    interpret.cached_predictions("a_plain", ["a"], x)
+    interpret.cached_predictions("a_other_images", ["a"], other_x)
+    (cache_dir / "histories" / "predictions" / "broken.npz").write_bytes(b"not an npz file")
+    assert interpret.stored_predictions(x) == [
+        ("a_plain", ["a"], {"flip": False, "shift": 0}),
+        ("both_shift", ["b", "a"], {"flip": True, "shift": 1}),
+    ]
+    assert interpret.stored_predictions(other_x) == [("a_other_images", ["a"], {"flip": False, "shift": 0})]
+    fit_cached("a", _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=7, verbose=0, mode="retrain")
+    assert interpret.stored_predictions(x) == [], "files predicted by a model that changed since are stale"

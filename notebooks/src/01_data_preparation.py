@@ -104,8 +104,8 @@ counts = pd.DataFrame({
     "MNIST": np.bincount(y_mnist_train, minlength=10),
     "Fashion-MNIST": np.bincount(y_fashion_train, minlength=10),
 })
-counts.loc["largest / smallest"] = counts.max() / counts.min()
-counts.round(3)
+print("largest / smallest class:", (counts.max() / counts.min()).round(3).to_dict())
+counts
 
 # %% [markdown]
 # ### Is this distribution fine for classification?
