@@ -16,6 +16,22 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 
+def _image_grid(nrows: int, ncols: int, cell_inches: tuple[float, float]) -> tuple[Figure, np.ndarray]:
+    """A figure of ``nrows`` x ``ncols`` image panels with their axes hidden."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=(cell_inches[0] * ncols, cell_inches[1] * nrows), squeeze=False)
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    return fig, axes
+
+
+def _finish(fig: Figure, title: str = "") -> Figure:
+    """Give the figure its title (if any), tighten the layout, return it."""
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def _history_dict(history: Any) -> dict[str, list[float]]:
     return history.history if hasattr(history, "history") else dict(history)
 
@@ -87,9 +103,7 @@ def plot_some_samples(
     chosen = rng.choice(pool, size=min(ncols * nrows, len(pool)), replace=False)
     y_int = _labels(y) if len(y) else None
     yhat_int = _labels(yhat) if len(yhat) else None
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.5 * nrows), squeeze=False)
-    for ax in axes.ravel():
-        ax.set_axis_off()
+    fig, axes = _image_grid(nrows, ncols, (1.4, 1.5))
     for ax, idx in zip(axes.ravel(), chosen):
         img, cmap = _image(x[idx])
         ax.imshow(img, cmap=cmap)
@@ -97,19 +111,14 @@ def plot_some_samples(
             ax.text(0, -0.02, label_mapping[y_int[idx]], color="green", va="top", transform=ax.transAxes)
         if yhat_int is not None:
             ax.text(1, -0.02, label_mapping[yhat_int[idx]], color="red", va="top", ha="right", transform=ax.transAxes)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
 
 
 def plot_images(images: Sequence[np.ndarray], titles: Sequence[str] = (), *, ncols: int | None = None) -> Figure:
     """Draw a row (or grid) of images with optional titles."""
     ncols = max(1, ncols or len(images))
     nrows = max(1, int(np.ceil(len(images) / ncols)))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.8 * ncols, 2.0 * nrows), squeeze=False)
-    for ax in axes.ravel():
-        ax.set_axis_off()
+    fig, axes = _image_grid(nrows, ncols, (1.8, 2.0))
     if not len(images):
         axes[0, 0].text(0.5, 0.5, "(no images)", ha="center", va="center")
     for i, (ax, img) in enumerate(zip(axes.ravel(), images)):
@@ -168,10 +177,7 @@ def plot_histories(
             ax.set_yscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
 
 
 def plot_metric_vs_param(
@@ -215,10 +221,7 @@ def plot_metric_vs_param(
             ax.set_xscale("log")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title)
 
 
 def plot_class_histogram(y: Any, class_names: Sequence[str], *, title: str = "", ax: Any = None) -> Figure:
@@ -292,14 +295,10 @@ def plot_feature_maps(maps: np.ndarray, *, title: str = "", ncols: int = 16) -> 
     """Draw every channel of one layer's activations ``(H, W, C)`` as a grid."""
     channels = maps.shape[-1]
     nrows = int(np.ceil(channels / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.8, nrows * 0.85), squeeze=False)
-    for ax in axes.ravel():
-        ax.set_axis_off()
+    fig, axes = _image_grid(nrows, ncols, (0.8, 0.85))
     for c, ax in zip(range(channels), axes.ravel()):
         ax.imshow(maps[..., c], cmap="viridis")
-    fig.suptitle(title or f"{channels} feature maps")
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title or f"{channels} feature maps")
 
 
 def plot_embedding(
