@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import json
 from pathlib import Path
 
@@ -171,3 +173,37 @@ def test_notebook_svhn_and_cifar_paths_run(path, smoke_cache, tmp_path, monkeypa
     assert error_outputs(nb) == []
     text = outputs_text(nb)
     assert "svhn is not available" not in text and "Would run" not in text
+
+
+def globals_read_by_functions(source: str) -> dict[str, set[str]]:
+    """Names each function of a notebook reads that are neither its own, imported, builtin nor a notebook function."""
+    tree = ast.parse(source)
+    known = set(dir(builtins)) | {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            known |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    found = {}
+    for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+        own = {
+            a.arg
+            for node in ast.walk(function)
+            if isinstance(node, ast.arguments)
+            for a in ast.walk(node)
+            if isinstance(a, ast.arg)
+        }
+        own |= {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+        own |= {n.name for n in ast.walk(function) if isinstance(n, ast.FunctionDef)}
+        read = {n.id for n in ast.walk(function) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        if read - own - known:
+            found[function.name] = read - own - known
+    return found
+
+
+def test_globals_check_catches_a_builder_that_reads_a_notebook_variable():
+    source = "import keras\nwidth = 3\ndef build(depth):\n    return keras.Sequential([width] * depth)\n"
+    assert globals_read_by_functions(source) == {"build": {"width"}}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
+def test_notebook_functions_take_explicit_arguments(path):
+    assert globals_read_by_functions(path.read_text()) == {}, "a function reads notebook globals: pass them in"

@@ -65,8 +65,8 @@ batch_size = 32
 learning_rates = [1.0, 0.1, 0.01, 0.001]
 
 # %%
-def keep_best_weights() -> keras.callbacks.EarlyStopping:
-    """Never stops early (patience > epochs) but restores the best validation epoch."""
+def keep_best_weights(epochs: int) -> keras.callbacks.EarlyStopping:
+    """Never stops early (patience = the run's epochs) but restores the best validation epoch."""
     return keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True)
 
 
@@ -75,7 +75,7 @@ for lr in learning_rates:
     _, sgd_histories[lr] = hp.fit_cached(
         f"ex3_sgd_lr{lr}", lambda: make_mlp_128(keras.optimizers.SGD(learning_rate=lr)),
         x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-        callbacks=[keep_best_weights()], test_data=(x_test, y_test), seed=0, return_model=False)
+        callbacks=[keep_best_weights(epochs)], test_data=(x_test, y_test), seed=0, return_model=False)
 
 # %%
 hp.plot_histories({f"SGD lr={lr}": h for lr, h in sgd_histories.items()},
@@ -98,7 +98,7 @@ hp.check_answer(answer_3_2, max_sentences=2)
 adam_model, adam_history = hp.fit_cached(
     "ex3_adam", lambda: make_mlp_128(keras.optimizers.Adam()),
     x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-    callbacks=[keep_best_weights()], test_data=(x_test, y_test), seed=0)
+    callbacks=[keep_best_weights(epochs)], test_data=(x_test, y_test), seed=0)
 
 # %% [markdown]
 # ## Evaluate: SGD (learning rate 0.1) against Adam (Exercises 3.4 and 3.5)
@@ -194,7 +194,7 @@ cosine_schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=epoch
 adam_cosine_model, adam_cosine_history = hp.fit_cached(
     "ex3_adam_cosine", lambda: make_mlp_128(keras.optimizers.Adam(learning_rate=cosine_schedule)),
     x_train, y_train, validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-    callbacks=[keep_best_weights()], test_data=(x_test, y_test), seed=0)
+    callbacks=[keep_best_weights(epochs)], test_data=(x_test, y_test), seed=0)
 
 # %%
 hp.plot_histories({"Adam, constant lr 0.001": adam_history, "Adam, cosine decay from 0.001": adam_cosine_history},

@@ -37,7 +37,6 @@ x_flat = hp.flatten_rescale(x_train_full)
 y_onehot = hp.one_hot(y_train_full)
 (x_train, y_train), (x_val, y_val) = hp.train_val_split(x_flat, y_onehot, val_fraction=0.2, seed=0)
 x_test_flat, y_test_onehot = hp.flatten_rescale(x_test), hp.one_hot(y_test)
-input_dim, num_classes = x_train.shape[1], y_train.shape[1]
 print(x_train.shape, x_val.shape, x_test_flat.shape)
 
 # %% [markdown]
@@ -47,7 +46,8 @@ print(x_train.shape, x_val.shape, x_test_flat.shape)
 # a softmax output, trained with Adam at its default learning rate.
 
 # %%
-def make_one_layer_mlp(width: int) -> keras.Model:
+def make_one_layer_mlp(width: int, *, input_dim: int = 784, num_classes: int = 10) -> keras.Model:
+    """One hidden ReLU layer of `width` units for flattened 28x28 images and 10 classes."""
     model = hp.build_mlp(input_dim, [width], num_classes=num_classes)
     return hp.compile_classifier(model, keras.optimizers.Adam())
 

@@ -48,13 +48,15 @@ width = 128
 depth = 2
 
 
-def make_regularized_mlp(*, l2: float = 0.0, dropout: float = 0.0, augmentation=None) -> keras.Model:
+def make_regularized_mlp(width: int, depth: int, *, l2: float = 0.0, dropout: float = 0.0, augmentation=None,
+                         image_shape: tuple[int, ...] = (28, 28, 1)) -> keras.Model:
+    """`depth` hidden ReLU layers of `width` units with optional L2, dropout and augmentation; Adam."""
     model = hp.build_mlp(image_shape, [width] * depth, l2=l2, dropout=dropout,
                          augmentation=augmentation, name="mlp_2x128")
     return hp.compile_classifier(model, keras.optimizers.Adam())
 
 
-make_regularized_mlp().summary()
+make_regularized_mlp(width, depth).summary()
 
 # %% [markdown]
 # ## Train the unregularized network for 150 epochs (Exercises 5.1 and 5.2)
@@ -64,14 +66,18 @@ epochs = 150
 batch_size = 128
 
 
-def train_variant(name: str, **variant) -> dict:
-    _, history = hp.fit_cached(f"ex5_{name}", lambda: make_regularized_mlp(**variant), x_train, y_train,
-                               validation_data=(x_val, y_val), epochs=epochs, batch_size=batch_size,
-                               seed=0, return_model=False)
+fit_settings = {"validation_data": (x_val, y_val), "epochs": epochs, "batch_size": batch_size, "seed": 0}
+
+
+def train_variant(name: str, data: tuple, fit_settings: dict, **model_args) -> dict:
+    """Train (or load) `make_regularized_mlp(**model_args)` on `data` = (x, y); return its history."""
+    _, history = hp.fit_cached(f"ex5_{name}", lambda: make_regularized_mlp(**model_args), *data, **fit_settings,
+                               return_model=False)
     return history
 
 
-histories = {"no regularization": train_variant("plain")}
+mlp_size = {"width": width, "depth": depth}
+histories = {"no regularization": train_variant("plain", (x_train, y_train), fit_settings, **mlp_size)}
 
 # %%
 hp.plot_history(histories["no regularization"], "Fashion-MNIST, 2x128 ReLU, no regularization");
@@ -91,7 +97,7 @@ hp.check_answer(answer_5_2, max_sentences=1)
 
 # %%
 for l2 in (1.0, 0.001):
-    histories[f"L2 lambda={l2}"] = train_variant(f"l2_{l2}", l2=l2)
+    histories[f"L2 lambda={l2}"] = train_variant(f"l2_{l2}", (x_train, y_train), fit_settings, **mlp_size, l2=l2)
 
 # %%
 hp.plot_histories({k: histories[k] for k in ("no regularization", "L2 lambda=1.0", "L2 lambda=0.001")},
@@ -109,7 +115,8 @@ hp.check_answer(answer_5_3, max_sentences=2)
 
 # %%
 for rate in (0.5, 0.05):
-    histories[f"dropout {rate}"] = train_variant(f"dropout_{rate}", dropout=rate)
+    histories[f"dropout {rate}"] = train_variant(f"dropout_{rate}", (x_train, y_train), fit_settings, **mlp_size,
+                                                     dropout=rate)
 
 # %%
 hp.plot_histories({k: histories[k] for k in ("no regularization", "dropout 0.5", "dropout 0.05")},
@@ -144,7 +151,8 @@ hp.plot_images([*digits, *np.asarray(flip_only(digits, training=True))],
 
 # %%
 histories["augment: flip + shift 10 %"] = train_variant(
-    "augment_flip_shift", augmentation=hp.make_augmentation(flip=True, translate=0.1))
+    "augment_flip_shift", (x_train, y_train), fit_settings, **mlp_size,
+    augmentation=hp.make_augmentation(flip=True, translate=0.1))
 
 # %%
 hp.plot_histories({k: histories[k] for k in ("no regularization", "augment: flip + shift 10 %")},
@@ -161,7 +169,7 @@ mnist_flip_runs = {}
 for label, aug in (("MNIST, no augmentation", None), ("MNIST, horizontal flips", hp.make_augmentation(flip=True))):
     name = "ex5_mnist_flip" if aug is not None else "ex5_mnist_noflip"
     _, mnist_flip_runs[label] = hp.fit_cached(
-        name, lambda: make_regularized_mlp(augmentation=aug), x_m_train, y_m_train,
+        name, lambda: make_regularized_mlp(width, depth, augmentation=aug), x_m_train, y_m_train,
         validation_data=(x_m_val, y_m_val), epochs=30, batch_size=batch_size, seed=0, return_model=False)
 hp.runs_table([{"run": k, "history": h} for k, h in mnist_flip_runs.items()]).set_index("run").round(4)
 
@@ -180,7 +188,7 @@ hp.check_answer(answer_5_5, max_sentences=2)
 # loss). The trials are stored in `histories/tuner/`, so a re-run reloads them.
 
 # %%
-def build_tunable_mlp(hp_: "keras_tuner.HyperParameters") -> keras.Model:
+def build_tunable_mlp(hp_: "keras_tuner.HyperParameters", image_shape: tuple[int, ...] = (28, 28, 1)) -> keras.Model:
     depth_ = hp_.Int("depth", 1, 3)
     width_ = hp_.Choice("width", [128, 256, 512, 1024])
     dropout_ = hp_.Choice("dropout", [0.0, 0.2, 0.3, 0.5])
@@ -205,7 +213,8 @@ print("best configuration:", best_hp)
 # clothing augmentation from above.
 
 # %%
-def make_best_dense(augmentation=None) -> keras.Model:
+def make_best_dense(best_hp: dict, augmentation=None, image_shape: tuple[int, ...] = (28, 28, 1)) -> keras.Model:
+    """The tuner's best configuration `best_hp` (width, depth, dropout, learning_rate), optionally augmented."""
     model = hp.build_mlp(image_shape, [best_hp["width"]] * best_hp["depth"], dropout=best_hp["dropout"],
                          augmentation=augmentation, name="best_dense")
     return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=best_hp["learning_rate"]))
@@ -221,7 +230,7 @@ dense_augmentations = {"tuned": None, "tuned + augmentation": hp.make_augmentati
 for label, aug in dense_augmentations.items():
     name = "ex5_best_dense" + ("_aug" if aug is not None else "")
     best_dense[label] = hp.fit_cached(
-        name, lambda: make_best_dense(aug), x_train, y_train, validation_data=(x_val, y_val),
+        name, lambda: make_best_dense(best_hp, aug), x_train, y_train, validation_data=(x_val, y_val),
         epochs=100, batch_size=batch_size, callbacks=[keep_best_epoch(20)], test_data=(x_test, y_test), seed=0)
     histories[label] = best_dense[label][1]
 
@@ -237,7 +246,9 @@ for label, aug in dense_augmentations.items():
 # weights on the validation set after every epoch; they are the weights kept.
 
 # %%
-def make_best_dense_ema(epochs: int, steps_per_epoch: int) -> keras.Model:
+def make_best_dense_ema(best_hp: dict, epochs: int, steps_per_epoch: int,
+                        image_shape: tuple[int, ...] = (28, 28, 1)) -> keras.Model:
+    """`best_hp`'s network with a cosine-decayed learning rate and weight averaging (EMA)."""
     model = hp.build_mlp(image_shape, [best_hp["width"]] * best_hp["depth"], dropout=best_hp["dropout"],
                          name="best_dense_ema")
     schedule = keras.optimizers.schedules.CosineDecay(best_hp["learning_rate"], decay_steps=epochs * steps_per_epoch)
@@ -248,7 +259,7 @@ def make_best_dense_ema(epochs: int, steps_per_epoch: int) -> keras.Model:
 ema_epochs = 60
 steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
 best_dense["tuned + cosine + EMA"] = hp.fit_cached(
-    "ex5_best_dense_ema", lambda: make_best_dense_ema(ema_epochs, steps_per_epoch), x_train, y_train,
+    "ex5_best_dense_ema", lambda: make_best_dense_ema(best_hp, ema_epochs, steps_per_epoch), x_train, y_train,
     validation_data=(x_val, y_val), epochs=ema_epochs, batch_size=batch_size,
     callbacks=[keras.callbacks.SwapEMAWeights()], test_data=(x_test, y_test), seed=0)
 histories["tuned + cosine + EMA"] = best_dense["tuned + cosine + EMA"][1]
@@ -284,10 +295,10 @@ x_train_all, y_train_all = np.concatenate([x_train, x_val]), np.concatenate([y_t
 if final_dense_label == "tuned + cosine + EMA":
     final_dense_epochs = ema_epochs
     steps_per_epoch_all = int(np.ceil(len(x_train_all) / batch_size))
-    make_final_dense = lambda: make_best_dense_ema(ema_epochs, steps_per_epoch_all)  # noqa: E731
+    make_final_dense = lambda: make_best_dense_ema(best_hp, ema_epochs, steps_per_epoch_all)  # noqa: E731
 else:
     final_dense_epochs = hp.best_metrics(best_dense[final_dense_label][1])["best_val_accuracy_epoch"]
-    make_final_dense = lambda: make_best_dense(dense_augmentations[final_dense_label])  # noqa: E731
+    make_final_dense = lambda: make_best_dense(best_hp, dense_augmentations[final_dense_label])  # noqa: E731
 print(f"chosen on validation: {final_dense_label}, {final_dense_epochs} epochs")
 
 # %%

@@ -316,7 +316,8 @@ def warmup_cosine(peak_lr: float, epochs: int, steps_per_epoch: int) -> keras.op
         decay_steps=(epochs - 1) * steps_per_epoch)
 
 
-def make_mnist_cnn(epochs: int, augmentation=None) -> keras.Model:
+def make_mnist_cnn(epochs: int, augmentation=None, *, train_size: int) -> keras.Model:
+    """Deotte-style CNN; `epochs` and `train_size` (images per epoch) set the learning-rate schedule's length."""
     model = keras.Sequential([keras.Input((28, 28, 1))], name="mnist_cnn")
     if augmentation is not None:
         model.add(augmentation)
@@ -326,11 +327,11 @@ def make_mnist_cnn(epochs: int, augmentation=None) -> keras.Model:
         for layer in stack:
             model.add(layer)
     model.add(layers.Dense(10, activation="softmax"))
-    schedule = warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(len(mnist["train"][0]) / 128)))
+    schedule = warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(train_size / 128)))
     return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=schedule))
 
 
-make_mnist_cnn(20).summary()
+make_mnist_cnn(20, train_size=len(mnist["train"][0])).summary()
 
 # %% [markdown]
 # Trained twice with the same schedule: without augmentation, and with random
@@ -344,7 +345,7 @@ mnist_runs = {}
 for label, aug in (("no augmentation", None), ("augmentation", digit_augmentation)):
     name = "mnist_cnn_aug" if aug is not None else "mnist_cnn_noaug"
     mnist_runs[label] = hp.fit_cached(
-        name, lambda: make_mnist_cnn(cnn_epochs, aug), *mnist["train"], validation_data=mnist["val"],
+        name, lambda: make_mnist_cnn(cnn_epochs, aug, train_size=len(mnist["train"][0])), *mnist["train"], validation_data=mnist["val"],
         epochs=cnn_epochs, batch_size=128, test_data=mnist["test"], seed=0)
 
 # %%
@@ -565,18 +566,19 @@ fashion_tuned, fashion_tuned_history = fashion_tuned_runs[0]
 wide_epochs = 30
 
 
-def make_fashion_cnn_wide(name: str = "fashion_cnn_wide", train_size: int = 48_000, **overrides) -> keras.Model:
+def make_fashion_cnn_wide(epochs: int, name: str = "fashion_cnn_wide", train_size: int = 48_000,
+                          **overrides) -> keras.Model:
     """The tuned CNN with 48-96-192 filters in bfloat16; `overrides` go to `make_fashion_cnn_tuned`."""
-    return make_fashion_cnn_tuned(wide_epochs, widths=(48, 96, 192), name=name, dtype="mixed_bfloat16",
+    return make_fashion_cnn_tuned(epochs, widths=(48, 96, 192), name=name, dtype="mixed_bfloat16",
                                   train_size=train_size, **overrides)
 
 
-print(f"wide CNN: {make_fashion_cnn_wide().count_params():,} parameters")
+print(f"wide CNN: {make_fashion_cnn_wide(wide_epochs).count_params():,} parameters")
 
 # %%
 fashion_wide_histories = {
     seed: hp.fit_cached(
-        run_name("fashion_cnn_wide", seed), make_fashion_cnn_wide, *fashion["train"],
+        run_name("fashion_cnn_wide", seed), lambda: make_fashion_cnn_wide(wide_epochs), *fashion["train"],
         validation_data=fashion["val"], epochs=wide_epochs, batch_size=128, test_data=fashion["test"], seed=seed,
         return_model=False)[1]
     for seed in (0, 1)}
@@ -647,7 +649,7 @@ print("training images:", x_fashion_all.shape)
 # %%
 fashion_wide_all_histories = {
     seed: hp.fit_cached(
-        name, lambda: make_fashion_cnn_wide("fashion_cnn_wide_all", train_size=len(x_fashion_all)), x_fashion_all,
+        name, lambda: make_fashion_cnn_wide(wide_epochs, "fashion_cnn_wide_all", train_size=len(x_fashion_all)), x_fashion_all,
         y_fashion_all, epochs=wide_epochs, batch_size=128, test_data=fashion["test"], seed=seed,
         return_model=False)[1]
     for seed, name in zip(all_data_seeds, all_data_names)}
@@ -695,22 +697,22 @@ pd.Series({
 # it would alone.
 
 # %%
-def make_fashion_cnn_lowdrop(name: str = "fashion_cnn_lowdrop", train_size: int = 48_000) -> keras.Model:
+def make_fashion_cnn_lowdrop(epochs: int, name: str = "fashion_cnn_lowdrop", train_size: int = 48_000) -> keras.Model:
     """The wide CNN with half its dropout: 0.1, 0.15 and 0.2 after the blocks, 0.3 before the output."""
-    return make_fashion_cnn_wide(name, train_size, dropouts=(0.1, 0.15, 0.2), dense_dropout=0.3)
+    return make_fashion_cnn_wide(epochs, name, train_size, dropouts=(0.1, 0.15, 0.2), dense_dropout=0.3)
 
 
-print(f"low-dropout CNN: {make_fashion_cnn_lowdrop().count_params():,} parameters")
+print(f"low-dropout CNN: {make_fashion_cnn_lowdrop(wide_epochs).count_params():,} parameters")
 
 # %%
 lowdrop_history = hp.fit_cached(
-    "fashion_cnn_lowdrop", make_fashion_cnn_lowdrop, *fashion["train"], validation_data=fashion["val"],
+    "fashion_cnn_lowdrop", lambda: make_fashion_cnn_lowdrop(wide_epochs), *fashion["train"], validation_data=fashion["val"],
     epochs=wide_epochs, batch_size=128, test_data=fashion["test"], seed=0, return_model=False)[1]
 
 # %%
 lowdrop_all_history = hp.fit_cached(
     "fashion_cnn_lowdrop_all",
-    lambda: make_fashion_cnn_lowdrop("fashion_cnn_lowdrop_all", train_size=len(x_fashion_all)), x_fashion_all,
+    lambda: make_fashion_cnn_lowdrop(wide_epochs, "fashion_cnn_lowdrop_all", train_size=len(x_fashion_all)), x_fashion_all,
     y_fashion_all, epochs=wide_epochs, batch_size=128, test_data=fashion["test"], seed=0, return_model=False)[1]
 
 # %%
@@ -757,8 +759,8 @@ pd.Series({"low-dropout CNN, all images": hp.accuracy(lowdrop_test_predictions[1
 best_dense_name = max(("ex5_best_dense", "ex5_best_dense_aug", "ex5_best_dense_ema"),
                       key=lambda name: hp.manifest(name)["metrics"]["best"]["val_accuracy"])  # chosen on validation
 best_dense = hp.manifest(best_dense_name)
-recipe_parameters = {"tuned": fashion_tuned.count_params(), "wide": make_fashion_cnn_wide().count_params(),
-                     "lowdrop": make_fashion_cnn_lowdrop().count_params()}
+recipe_parameters = {"tuned": fashion_tuned.count_params(), "wide": make_fashion_cnn_wide(wide_epochs).count_params(),
+                     "lowdrop": make_fashion_cnn_lowdrop(wide_epochs).count_params()}
 cnn_parameters = {name: recipe_parameters[name.split("_")[2]]  # names are fashion_cnn_<recipe>[_all][_seedN]
                   for name in fashion_cnn_names + all_data_names + lowdrop_names}
 cnn_seconds = {name: hp.manifest(name)["training_seconds"] for name in cnn_parameters}

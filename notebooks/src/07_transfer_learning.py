@@ -127,7 +127,8 @@ label_budgets = [20, 50, 100, 500, len(x_pool)]
 seeds = [0, 1, 2]
 
 
-def labelled_subset(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def labelled_subset(x_pool: np.ndarray, y_pool: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`n` labelled images drawn from the pool (stratified, by `seed`); the whole pool if `n` is at least its size."""
     if n >= len(x_pool):
         return x_pool, y_pool
     (_, _), (x_n, y_n) = hp.train_val_split(x_pool, y_pool, val_fraction=n / len(x_pool), seed=seed)
@@ -152,7 +153,8 @@ source_key = "pretrained:" + transfer.model_sha("mnist_cnn_aug")[:16]
 print([type(layer).__name__ for layer in source_body])
 
 
-def make_target_model(method: str, bn_momentum: float = 0.9) -> keras.Model:
+def make_target_model(source_body: keras.Model, method: str, bn_momentum: float = 0.9) -> keras.Model:
+    """The source body (copied, MNIST weights unless `method` is "scratch") plus a new 10-way softmax."""
     body = transfer.copy_body(source_body, (28, 28, 1), pretrained=method != "scratch",
                               name="body_" + method.replace(" ", "_"), bn_momentum=bn_momentum)
     body.trainable = method != "frozen features"
@@ -161,7 +163,7 @@ def make_target_model(method: str, bn_momentum: float = 0.9) -> keras.Model:
     return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=learning_rate))
 
 
-pd.DataFrame({m: transfer.describe_trainable(make_target_model(m)) for m in ("scratch", "frozen features", "fine-tuning")}).T
+pd.DataFrame({m: transfer.describe_trainable(make_target_model(source_body, m)) for m in ("scratch", "frozen features", "fine-tuning")}).T
 
 # %% [markdown]
 # Every run takes about 300 gradient steps of batch 32 (at least 5 epochs),
@@ -178,9 +180,9 @@ runs = []
 for method in methods:
     for n in label_budgets:
         for seed in seeds:
-            x_n, y_n = labelled_subset(n, seed)
+            x_n, y_n = labelled_subset(x_pool, y_pool, n, seed)
             name = f"transfer_{method.replace(' ', '_')}_n{n}_seed{seed}"
-            _, history = hp.fit_cached(name, lambda: make_target_model(method), x_n, y_n, epochs=epochs_for(n),
+            _, history = hp.fit_cached(name, lambda: make_target_model(source_body, method), x_n, y_n, epochs=epochs_for(n),
                                        batch_size=32, seed=seed, test_data=(x_target_test, y_target_test),
                                        data_key=source_key, return_model=False, keep_model=False, verbose=0)
             runs.append({"method": method, "labelled examples": n, "seed": seed,
@@ -197,7 +199,7 @@ from sklearn.linear_model import LogisticRegression
 
 for n in label_budgets:
     for seed in seeds:
-        x_n, y_n = labelled_subset(n, seed)
+        x_n, y_n = labelled_subset(x_pool, y_pool, n, seed)
         pixels = LogisticRegression(max_iter=2000).fit(x_n.reshape(len(x_n), -1), y_n.argmax(1))
         pixel_accuracy = pixels.score(x_target_test.reshape(len(x_target_test), -1), y_target_test.argmax(1))
         runs.append({"method": "pixels + logistic regression", "labelled examples": n, "seed": seed,
@@ -227,7 +229,7 @@ summary.round(4)
 momentum_check = {}
 for momentum in (0.99, 0.9):
     name = f"transfer_scratch_n{len(x_pool)}_seed0" + ("_bn099" if momentum == 0.99 else "")
-    _, history = hp.fit_cached(name, lambda: make_target_model("scratch", bn_momentum=momentum), x_pool, y_pool,
+    _, history = hp.fit_cached(name, lambda: make_target_model(source_body, "scratch", bn_momentum=momentum), x_pool, y_pool,
                                epochs=epochs_for(len(x_pool)), batch_size=32, seed=0,
                                test_data=(x_target_test, y_target_test), data_key=source_key,
                                return_model=False, keep_model=False, verbose=0)
