@@ -63,7 +63,7 @@ from helpers.evaluation import (
     tta_views,
 )
 from helpers.interpret import cached_predictions, stored_predictions
-from helpers.models import build_mlp, build_vgg_cnn, compile_classifier, make_augmentation
+from helpers.models import build_mlp, build_vgg_cnn, compile_classifier, make_augmentation, warmup_cosine
 from helpers.plotting import (
     plot_architecture,
     plot_class_histogram,
@@ -82,6 +82,7 @@ from helpers.prepare import (
     center_normalize,
     corrupt_labels,
     flatten_rescale,
+    image_splits,
     one_hot,
     rescale_images,
     rgb2gray,

@@ -163,3 +163,26 @@ def compile_classifier(
         metrics=["accuracy"],
     )
     return model
+
+
+def warmup_cosine(peak_lr: float, epochs: int, steps_per_epoch: int) -> keras.optimizers.schedules.LearningRateSchedule:
+    """Learning rate rising linearly from ``peak_lr / 10`` to ``peak_lr`` in the first epoch, then a cosine to 0.
+
+    Args:
+        peak_lr: The largest learning rate, reached at the end of the first epoch.
+        epochs: Length of the whole run; the decay ends with the last epoch.
+        steps_per_epoch: Optimizer steps per epoch (``ceil(train_size / batch_size)``).
+
+    Returns:
+        A Keras ``CosineDecay`` schedule with linear warm-up, to pass as ``learning_rate``.
+    """
+    if epochs < 2 or steps_per_epoch < 1:
+        raise ValueError(
+            f"warmup_cosine needs epochs >= 2 and steps_per_epoch >= 1, got {epochs} and {steps_per_epoch}"
+        )
+    return keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=peak_lr / 10,
+        warmup_target=peak_lr,
+        warmup_steps=steps_per_epoch,
+        decay_steps=(epochs - 1) * steps_per_epoch,
+    )

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.model_selection import train_test_split
 
+from helpers.data import load_dataset
+
 LUMINANCE = np.array([0.299, 0.587, 0.114], dtype=np.float32)
 
 
@@ -138,3 +140,30 @@ def add_gaussian_noise(
     noise = rng.normal(0.0, np.sqrt(variance), size=np.shape(x)).astype(np.float32)
     out = np.asarray(x, dtype=np.float32) + noise
     return np.clip(out, *clip) if clip else out
+
+
+def image_splits(name: str, *, val_fraction: float = 0.2, seed: int = 0) -> dict:
+    """Load a 28x28 dataset as image-shaped training, validation and test splits.
+
+    Images become ``(N, 28, 28, 1)`` ``float32`` in [0, 1] and labels one-hot;
+    ``val_fraction`` of the training set is held out (stratified, seeded) for
+    validation, and the test set is left for the final numbers only.
+
+    Args:
+        name: A dataset name for ``helpers.load_dataset`` (``"mnist"``, ``"fashion_mnist"``).
+        val_fraction: Share of the training images held out for validation.
+        seed: Seed of the split.
+
+    Returns:
+        A dict with ``"train"``, ``"val"`` and ``"test"`` pairs ``(x, y)`` and ``"class_names"``.
+    """
+    (x_full, y_full), (x_test, y_test), class_names = load_dataset(name)
+    (x_train, y_train), (x_val, y_val) = train_val_split(
+        rescale_images(x_full), one_hot(y_full), val_fraction=val_fraction, seed=seed
+    )
+    return {
+        "train": (x_train, y_train),
+        "val": (x_val, y_val),
+        "test": (rescale_images(x_test), one_hot(y_test)),
+        "class_names": class_names,
+    }

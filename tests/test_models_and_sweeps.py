@@ -47,6 +47,18 @@ def test_build_vgg_cnn_blocks_regularisers_and_precision():
         models.build_vgg_cnn((28, 28, 1), (8, 16), dropouts=(0.1,))
 
 
+def test_warmup_cosine_rises_for_one_epoch_then_decays_to_zero():
+    schedule = models.warmup_cosine(2e-3, epochs=5, steps_per_epoch=10)
+    rates = [float(schedule(step)) for step in range(51)]
+    assert rates[0] == pytest.approx(2e-4) and rates[10] == pytest.approx(2e-3)
+    assert all(a < b for a, b in zip(rates[:10], rates[1:11])), "linear warm-up over the first epoch"
+    assert all(a > b for a, b in zip(rates[10:50], rates[11:51])), "then a strictly falling cosine"
+    assert rates[30] == pytest.approx(1e-3, rel=1e-5), "half the peak half-way through the decay"
+    assert rates[50] == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="epochs >= 2"):
+        models.warmup_cosine(1e-3, epochs=1, steps_per_epoch=10)
+
+
 def test_augmentation_only_in_training():
     aug = models.make_augmentation(flip=True, translate=0.2)
     image = np.arange(64, dtype=np.float32).reshape(1, 8, 8, 1)

@@ -82,3 +82,24 @@ def test_gaussian_noise_has_the_requested_variance():
     assert abs(noisy.var() - 0.1) < 0.005 and abs(noisy.mean()) < 0.005
     clipped = prepare.add_gaussian_noise(x, 0.1, seed=0, clip=(0, 1))
     assert clipped.min() == 0.0
+
+
+def test_image_splits_reads_the_data_folder_and_splits_stratified(tmp_path, monkeypatch):
+    from test_data import make_idx_folder
+
+    arrays = make_idx_folder(tmp_path, "fashion-mnist", n_train=50, n_test=10)
+    monkeypatch.setenv("IMGCLS_DATA_DIR", str(tmp_path))
+    splits = prepare.image_splits("fashion_mnist", val_fraction=0.2, seed=0)
+    x_train, y_train = splits["train"]
+    x_val, y_val = splits["val"]
+    x_test, y_test = splits["test"]
+    assert x_train.shape == (40, 28, 28, 1) and x_val.shape == (10, 28, 28, 1) and x_test.shape == (10, 28, 28, 1)
+    assert x_train.dtype == np.float32 and 0.0 <= x_train.min() and x_train.max() <= 1.0
+    assert y_val.sum(axis=0).tolist() == [1.0] * 10, "stratified: one validation image per class"
+    np.testing.assert_allclose(x_test[..., 0], arrays["t10k-images-idx3-ubyte.gz"] / 255, rtol=1e-6)
+    assert y_test.argmax(1).tolist() == arrays["t10k-labels-idx1-ubyte.gz"].tolist(), "test set keeps its order"
+    assert splits["class_names"][0] == "T-shirt/top"
+    again = prepare.image_splits("fashion_mnist", val_fraction=0.2, seed=0)
+    np.testing.assert_array_equal(again["val"][0], x_val)
+    other = prepare.image_splits("fashion_mnist", val_fraction=0.2, seed=1)
+    assert not np.array_equal(other["val"][0], x_val), "the seed chooses the validation images"

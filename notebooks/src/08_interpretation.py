@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Interpretation: what the best Fashion-MNIST CNN gets wrong, and what it sees
+# # Interpretation: what a tuned Fashion-MNIST CNN gets wrong, and what it sees
 #
 # **Description:** confusion matrices, the most confused classes, one class's
 # errors in depth, feature maps at several depths, a t-SNE map of the learned
@@ -21,8 +21,9 @@ from helpers import interpret
 # %% [markdown]
 # ## Prepare the data and load the model
 #
-# The tuned CNN of notebook 06, trained on 48 000 Fashion-MNIST images; here
-# it only predicts. The file's SHA-256 is checked against its manifest entry
+# The first tuned CNN of the Fashion-MNIST search in `06_cnns_search` (32, 64
+# and 128 filters), trained on 48 000 Fashion-MNIST images; here it only
+# predicts. The file's SHA-256 is checked against its manifest entry
 # before loading.
 
 # %%
