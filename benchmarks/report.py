@@ -238,7 +238,8 @@ together under 60 s, every notebook under 4 GB.
 
 Wall-clock `training_seconds` of every cached run. Most runs were trained while
 another notebook was training on the same 2 cores, so on an idle machine they
-take roughly half as long.
+take roughly half as long. Goal: notebook 06's own training in about 2 hours;
+the recipe search behind it is the appendix `06_cnns_search`.
 
 {training_time_table(entries)}
 
