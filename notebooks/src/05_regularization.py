@@ -33,10 +33,8 @@ print("cache mode:", hp.cache_mode())
 # set is the validation set; the test set is only used at the end.
 
 # %%
-(x_full, y_full), (x_test_raw, y_test_raw), class_names = hp.load_dataset("fashion_mnist")
-(x_train, y_train), (x_val, y_val) = hp.train_val_split(
-    hp.rescale_images(x_full), hp.one_hot(y_full), val_fraction=0.2, seed=0)
-x_test, y_test = hp.rescale_images(x_test_raw), hp.one_hot(y_test_raw)
+fashion = hp.image_splits("fashion_mnist")
+(x_train, y_train), (x_val, y_val), (x_test, y_test) = fashion["train"], fashion["val"], fashion["test"]
 image_shape = x_train.shape[1:]
 print(x_train.shape, x_val.shape, x_test.shape)
 

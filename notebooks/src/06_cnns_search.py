@@ -316,10 +316,11 @@ final_test_predictions = hp.cached_predictions("fashion_final_test", ["fashion_c
 same_recipe = {  # label: (cache name, test predictions over ten views)
     "here (one core, beside another run)": ("fashion_cnn_lowdrop", lowdrop_test_predictions[0]),
     "notebook 06 (alone, two cores)": ("fashion_cnn_final", final_test_predictions[0])}
-pd.DataFrame({label: {"best val accuracy": hp.manifest(name)["metrics"]["best"]["val_accuracy"],
-                      "test accuracy (one view)": hp.manifest(name)["metrics"]["test"]["accuracy"],
+same_recipe_entries = {name: hp.manifest(name) for name, _ in same_recipe.values()}
+pd.DataFrame({label: {"best val accuracy": same_recipe_entries[name]["metrics"]["best"]["val_accuracy"],
+                      "test accuracy (one view)": same_recipe_entries[name]["metrics"]["test"]["accuracy"],
                       "test accuracy (ten views)": hp.accuracy(views.mean(axis=0), y_fashion_test),
-                      "training time [min]": hp.manifest(name)["training_seconds"] / 60}
+                      "training time [min]": same_recipe_entries[name]["training_seconds"] / 60}
               for label, (name, views) in same_recipe.items()}).T.round(4).round({"training time [min]": 1})
 
 # %% [markdown]
@@ -330,7 +331,8 @@ recipe_parameters = {"tuned": fashion_tuned.count_params(), "wide": wide_paramet
 search_run_names = [*fashion_cnn_names, *all_data_names, *lowdrop_names]
 cnn_parameters = {name: recipe_parameters[name.split("_")[2]]  # names are fashion_cnn_<recipe>[_all][_seedN]
                   for name in search_run_names}
-cnn_minutes = hp.training_times(search_run_names)["training time [min]"]
+search_cost = hp.training_times(search_run_names)  # minutes per run, from the manifests
+cnn_minutes = search_cost["training time [min]"]
 print(recipe_parameters)
 
 # %%
@@ -358,7 +360,6 @@ search_table.round({"test accuracy": 4, "training time [min]": 1})
 # record each run's time); a re-run of this notebook loads them all.
 
 # %%
-search_cost = hp.training_times(search_run_names)
 print(f"{len(search_cost)} runs, {search_cost['training time [min]'].sum() / 60:.1f} hours in all")
 search_cost.round(1)
 

@@ -27,9 +27,10 @@ from helpers import interpret
 # before loading.
 
 # %%
-(x_full, y_full), (x_test_raw, y_test), class_names = hp.load_dataset("fashion_mnist")
-(x_train, y_train_onehot), _ = hp.train_val_split(hp.rescale_images(x_full), hp.one_hot(y_full), val_fraction=0.2, seed=0)
-x_test = hp.rescale_images(x_test_raw)
+fashion = hp.image_splits("fashion_mnist")
+x_train, y_train_onehot = fashion["train"]
+x_test, y_test = fashion["test"][0], fashion["test"][1].argmax(axis=1)  # integer labels for the analyses below
+class_names = fashion["class_names"]
 model_name = "fashion_cnn_tuned"
 model, history = hp.load_cached(model_name)
 model.summary()
