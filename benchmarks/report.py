@@ -236,10 +236,12 @@ together under 60 s, every notebook under 4 GB.
 
 ## 4. Cold training time, summed from the manifests
 
-Wall-clock `training_seconds` of every cached run. Most runs were trained while
+Wall-clock `training_seconds` of every cached run. Many runs were trained while
 another notebook was training on the same 2 cores, so on an idle machine they
-take roughly half as long. Goal: notebook 06's own training in about 2 hours;
-the recipe search behind it is the appendix `06_cnns_search`.
+take up to half as long. Notebook 06's long runs (the MNIST pair and the
+Fashion-MNIST pair) were trained alone on both cores. Goal: notebook 06's own
+training in about 2 hours; the recipe search behind it is the appendix
+`06_cnns_search`.
 
 {training_time_table(entries)}
 
