@@ -16,14 +16,16 @@ from helpers.fingerprint import array_fingerprint
 
 
 def layer_outputs(model: keras.Model, layer_names: Sequence[str], x: np.ndarray, *, batch_size: int = 256) -> list:
-    """Outputs of the named layers for inputs ``x`` (inference mode).
+    """Outputs of the named layers for inputs ``x`` (inference mode), as ``float32`` arrays.
 
     Works for Sequential and functional models: a side model maps the
-    model's input to each requested layer's output.
+    model's input to each requested layer's output. Layers that compute in
+    bfloat16 (a ``mixed_bfloat16`` model) are cast to ``float32``, which
+    matplotlib and scikit-learn expect.
     """
     probe = keras.Model(model.inputs[0], [model.get_layer(n).output for n in layer_names])
     outputs = probe.predict(x, batch_size=batch_size, verbose=0)
-    return outputs if isinstance(outputs, list) else [outputs]
+    return [np.asarray(out, dtype=np.float32) for out in (outputs if isinstance(outputs, list) else [outputs])]
 
 
 def conv_layer_names(model: keras.Model) -> list[str]:

@@ -103,6 +103,15 @@ def test_layer_outputs_and_conv_names():
     assert a.shape == (5, 6, 6, 4) and b.shape == (5, 4, 4, 2)
 
 
+def test_layer_outputs_of_a_bfloat16_model_are_float32():
+    model = keras.Sequential(
+        [keras.Input((8, 8, 1)), keras.layers.Conv2D(4, 3, name="c1", dtype="mixed_bfloat16"), keras.layers.Flatten()]
+    )
+    assert model.get_layer("c1").compute_dtype == "bfloat16"
+    (maps,) = interpret.layer_outputs(model, ["c1"], RNG.random((2, 8, 8, 1)).astype(np.float32))
+    assert maps.dtype == np.float32 and maps.shape == (2, 6, 6, 4) and np.any(maps != 0)
+
+
 def test_most_confused_pairs():
     y_true = np.array([0, 0, 0, 1, 1, 2])
     y_pred = np.array([1, 1, 0, 0, 1, 2])
