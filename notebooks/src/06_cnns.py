@@ -20,6 +20,8 @@ import pandas as pd
 import tensorflow as tf
 from keras import layers
 
+from helpers import interpret
+
 
 # %% tags=["parameters"]
 stop_training = False  # True: only load cached models, never train (for grading)
@@ -425,29 +427,27 @@ hp.plot_confusion_matrix(mnist["test"][1], mnist_probabilities, mnist["class_nam
 hp.plot_misclassified(mnist["test"][0], mnist["test"][1], mnist_probabilities, mnist["class_names"], max_images=18);
 
 # %% [markdown]
-# Each error with its true class, the predicted class and the probability the
-# model gave to its (wrong) prediction:
+# The most frequent (true, predicted) pairs among the errors:
 
 # %%
-mnist_true = mnist["test"][1].argmax(1)
-mnist_wrong = mnist_probabilities.argmax(1) != mnist_true
-mnist_error_table = pd.DataFrame({"true": mnist_true[mnist_wrong],
-                                  "predicted": mnist_probabilities[mnist_wrong].argmax(1),
-                                  "probability": mnist_probabilities[mnist_wrong].max(1)})
-mnist_error_table.value_counts(["true", "predicted"]).head(5)
+mnist_true, mnist_predicted = mnist["test"][1].argmax(1), mnist_probabilities.argmax(1)
+mnist_pairs = interpret.most_confused_pairs(mnist_true, mnist_predicted, mnist["class_names"], top=5)
+mnist_pairs.round(4)
 
 # %%
-errors_per_class = mnist_error_table["true"].value_counts().sort_index()
-top_pair, second_pair = mnist_error_table.value_counts(["true", "predicted"]).head(2).items()
+mnist_wrong = mnist_predicted != mnist_true
+errors_per_class = pd.Series(mnist_true[mnist_wrong]).value_counts().sort_index()
+wrong_class_probability = pd.Series(mnist_probabilities[mnist_wrong].max(1))  # what the model gave its wrong answer
+top_pair, second_pair = mnist_pairs.iloc[0], mnist_pairs.iloc[1]
 answer_errors = (
-    f"Of the {len(mnist_error_table)} errors, {errors_per_class.loc[5:].sum()} are on the digits 5 to 9 "
+    f"Of the {mnist_wrong.sum()} errors, {errors_per_class.loc[5:].sum()} are on the digits 5 to 9 "
     f"({', '.join(f'{n} of digit {d}' for d, n in errors_per_class.items() if n >= 5)}); the most frequent confusion "
-    f"is a {top_pair[0][0]} read as a {top_pair[0][1]} ({top_pair[1]} times), then a {second_pair[0][0]} read as a "
-    f"{second_pair[0][1]} ({second_pair[1]} times). "
+    f"is a {top_pair['true']} read as a {top_pair['predicted']} ({top_pair['errors']} times), then a "
+    f"{second_pair['true']} read as a {second_pair['predicted']} ({second_pair['errors']} times). "
     "The misclassified digits above are unusual writings (open or broken loops, strokes a person could also read as "
     "the predicted digit), and the model is unsure about most of them: the median probability of the wrong class is "
-    f"{mnist_error_table['probability'].median():.2f} and only {(mnist_error_table['probability'] > 0.9).sum()} of "
-    f"the {len(mnist_error_table)} exceed 0.9. What is left is ambiguity in the handwriting rather than a class the "
+    f"{wrong_class_probability.median():.2f} and only {(wrong_class_probability > 0.9).sum()} of "
+    f"the {mnist_wrong.sum()} exceed 0.9. What is left is ambiguity in the handwriting rather than a class the "
     "model cannot recognise."
 )
 hp.check_answer(answer_errors, max_sentences=3)

@@ -65,15 +65,14 @@ hp.plot_confusion_matrix(y_test, y_pred, class_names, normalize=True,
                          title="Final Fashion-MNIST CNN, test set (share of each true class)");
 
 # %%
-confused = interpret.most_confused_pairs(y_test, y_pred, class_names)
-confused.round(3)
+confused = interpret.most_confused_pairs(y_test, y_pred, class_names, top=len(class_names) ** 2)  # every pair
+confused.head(8).round(3)
 
 # %%
 errors_per_class = pd.Series(np.bincount(y_test[y_pred != y_test], minlength=len(class_names)), index=class_names)
 tops = {"T-shirt/top", "Pullover", "Coat", "Shirt"}
-all_pairs = interpret.most_confused_pairs(y_test, y_pred, class_names, top=len(class_names) ** 2)
-within_tops = all_pairs["true"].isin(tops) & all_pairs["predicted"].isin(tops)
-among_tops, outside_tops = all_pairs[within_tops], all_pairs[~within_tops]
+within_tops = confused["true"].isin(tops) & confused["predicted"].isin(tops)
+among_tops, outside_tops = confused[within_tops], confused[~within_tops]
 worst, fewest = errors_per_class.sort_values(ascending=False), errors_per_class.sort_values()
 answer_confusion = (
     "The errors concentrate in the upper-body garments: "
