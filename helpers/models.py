@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import layers
@@ -95,24 +96,28 @@ def build_vgg_cnn(
     dense_units: int = 256,
     dense_dropout: float = 0.5,
     l2: float = 0.0,
+    batch_norm: bool = True,
     augmentation: keras.Layer | None = None,
     dtype: str | None = None,
     name: str = "vgg_cnn",
 ) -> keras.Sequential:
-    """A VGG-style CNN: per width, two 3x3 conv + batch norm + ReLU, 2x2 max pooling, dropout.
+    """A VGG-style CNN: per width, two 3x3 conv (+ batch norm) + ReLU, 2x2 max pooling, dropout.
 
-    Then flatten, a batch-normalised dense layer with dropout, and a softmax
-    output. Notebook 06's tuned Fashion-MNIST CNNs and ``benchmarks/precision.py``
-    are built with it.
+    Then flatten, a (batch-normalised) dense ReLU layer with dropout, and a softmax
+    output. Notebook 06's Fashion-MNIST CNNs (the naive one: no batch norm, no
+    dropout, no L2) and ``benchmarks/precision.py`` are built with it.
 
     Args:
         input_shape: Image shape, e.g. ``(28, 28, 1)``.
         widths: Filters of each block (one block per entry).
         num_classes: Number of output classes.
-        dropouts: Dropout rate after each block (same length as ``widths``).
+        dropouts: Dropout rate after each block (same length as ``widths``);
+            a rate of 0 adds no layer.
         dense_units: Width of the dense layer before the output.
-        dense_dropout: Dropout rate after the dense layer.
+        dense_dropout: Dropout rate after the dense layer (0: no layer).
         l2: L2 penalty on every kernel and bias (0 disables it).
+        batch_norm: Batch normalisation between each convolution or hidden
+            dense layer and its ReLU; without it the layer applies the ReLU.
         augmentation: Optional augmentation layer applied first (training only).
         dtype: Layer dtype policy, e.g. ``"mixed_bfloat16"`` (computes in
             bfloat16, keeps float32 weights); the softmax output stays float32.
@@ -124,24 +129,28 @@ def build_vgg_cnn(
     if len(dropouts) != len(widths):
         raise ValueError(f"need one dropout rate per block: {len(widths)} widths, {len(dropouts)} rates")
     reg = {"kernel_regularizer": keras.regularizers.L2(l2), "bias_regularizer": keras.regularizers.L2(l2)} if l2 else {}
-    model = keras.Sequential([keras.Input(input_shape)], name=name)
-    if augmentation is not None:
-        model.add(augmentation)
+
+    def relu_unit(layer_class: type, units: int, **kwargs: Any) -> list[keras.Layer]:
+        if not batch_norm:
+            return [layer_class(units, activation="relu", dtype=dtype, **kwargs, **reg)]
+        return [
+            layer_class(units, dtype=dtype, **kwargs, **reg),
+            layers.BatchNormalization(dtype=dtype),
+            layers.Activation("relu", dtype=dtype),
+        ]
+
+    def dropout(rate: float) -> list[keras.Layer]:
+        return [layers.Dropout(rate, dtype=dtype)] if rate else []
+
+    stack: list[keras.Layer] = [] if augmentation is None else [augmentation]
     for filters, drop in zip(widths, dropouts):
         for _ in range(2):
-            model.add(layers.Conv2D(filters, 3, padding="same", dtype=dtype, **reg))
-            model.add(layers.BatchNormalization(dtype=dtype))
-            model.add(layers.Activation("relu", dtype=dtype))
-        model.add(layers.MaxPooling2D(2, dtype=dtype))
-        model.add(layers.Dropout(drop, dtype=dtype))
-    for layer in (
-        layers.Flatten(dtype=dtype),
-        layers.Dense(dense_units, dtype=dtype, **reg),
-        layers.BatchNormalization(dtype=dtype),
-        layers.Activation("relu", dtype=dtype),
-        layers.Dropout(dense_dropout, dtype=dtype),
-        layers.Dense(num_classes, activation="softmax", **reg),
-    ):
+            stack += relu_unit(layers.Conv2D, filters, kernel_size=3, padding="same")
+        stack += [layers.MaxPooling2D(2, dtype=dtype), *dropout(drop)]
+    stack += [layers.Flatten(dtype=dtype), *relu_unit(layers.Dense, dense_units), *dropout(dense_dropout)]
+    stack.append(layers.Dense(num_classes, activation="softmax", **reg))
+    model = keras.Sequential([keras.Input(input_shape)], name=name)
+    for layer in stack:
         model.add(layer)
     return model
 

@@ -47,6 +47,28 @@ def test_build_vgg_cnn_blocks_regularisers_and_precision():
         models.build_vgg_cnn((28, 28, 1), (8, 16), dropouts=(0.1,))
 
 
+def test_build_vgg_cnn_without_regularizers_is_a_plain_relu_cnn():
+    naive = models.build_vgg_cnn((28, 28, 1), (8, 16), dropouts=(0.0, 0.0), dense_dropout=0.0, batch_norm=False)
+    kinds = [type(layer).__name__ for layer in naive.layers]
+    assert kinds == [
+        "Conv2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Conv2D",
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dense",
+    ]
+    assert [layer.activation.__name__ for layer in naive.layers if hasattr(layer, "activation")] == ["relu"] * 5 + [
+        "softmax"
+    ]
+    with_bn = models.build_vgg_cnn((28, 28, 1), (8,), dropouts=(0.3,), dense_dropout=0.3)
+    assert [type(layer).__name__ for layer in with_bn.layers].count("BatchNormalization") == 3
+    assert [layer.rate for layer in with_bn.layers if isinstance(layer, keras.layers.Dropout)] == [0.3, 0.3]
+
+
 def test_warmup_cosine_rises_for_one_epoch_then_decays_to_zero():
     schedule = models.warmup_cosine(2e-3, epochs=5, steps_per_epoch=10)
     rates = [float(schedule(step)) for step in range(51)]
