@@ -238,10 +238,10 @@ together under 60 s, every notebook under 4 GB.
 
 Wall-clock `training_seconds` of every cached run. Many runs were trained while
 another notebook was training on the same 2 cores, so on an idle machine they
-take up to half as long. Notebook 06's long runs (the MNIST pair and the
-Fashion-MNIST pair) were trained alone on both cores. Goal: notebook 06's own
-training in about 2 hours; the recipe search behind it is the appendix
-`06_cnns_search`.
+take up to half as long. Notebook 06's CNNs of Parts 3 and 5 (the MNIST pair,
+the naive Fashion-MNIST CNN, its three one-regularizer variants and the tuned
+CNN) were trained alone on both cores. Goal: notebook 06's own training in
+about 2 hours; the recipe search behind it is the appendix `06_cnns_search`.
 
 {training_time_table(entries)}
 
