@@ -588,8 +588,8 @@ answer_6_2 = (
     f"{dropout_row['best_val_loss_epoch']:.0f}) instead of rising. Batch normalisation alone is no regularizer "
     f"here: it fits the training set fastest ({ablation.loc['batch norm', 'final_train_accuracy']:.1%} after "
     f"{naive_epochs} epochs), and at Adam's constant learning rate of 0.001 its validation accuracy jumps between "
-    f"{min(bn_val):.1%} and {max(bn_val):.1%} from epoch to epoch; it pays off for stable, fast training together "
-    "with dropout and a decaying learning rate. L2 at 5e-4 narrows the gap but pulls every weight towards zero hard "
+    f"{min(bn_val):.1%} and {max(bn_val):.1%} from epoch to epoch; what it offers is fast training, and the tuned "
+    "CNN below uses it together with dropout and a decaying learning rate. L2 at 5e-4 narrows the gap but pulls every weight towards zero hard "
     f"enough to cost accuracy ({l2_row['best_val_accuracy']:.2%}); the tuned CNN below combines all three, with a "
     "ten times smaller L2 penalty, light dropout, augmentation and a warm-up + cosine schedule."
 )
