@@ -572,10 +572,10 @@ ablation.round(4)
 # ### Answer to Exercise 6.2
 
 # %%
+bn_label, dropout_label, l2_label = regularizer_variants  # the labels, in the order above
 naive_row, variants = ablation.loc["naive CNN"], ablation.drop("naive CNN")
 improved = variants.index[variants["best_val_accuracy"] > naive_row["best_val_accuracy"]].tolist()
-dropout_row, l2_row = variants.loc["dropout 0.3"], variants.loc["L2 5e-4 on kernels and biases"]
-bn_val = ablation_histories["batch norm"]["val_accuracy"]
+bn_val = ablation_histories[bn_label]["val_accuracy"]
 bn_val = bn_val[1:] or bn_val  # after the first epoch (all of it in a one-epoch smoke run)
 answer_6_2 = (
     f"Only {' and '.join(improved) or 'none of them'} raised the best validation accuracy above the naive CNN's "
@@ -584,14 +584,14 @@ answer_6_2 = (
                 f"{row['train - val gap (last epoch)'] * 100:.1f} points)" for label, row in variants.iterrows())
     + f", against a gap of {naive_row['train - val gap (last epoch)'] * 100:.1f} points without any. Dropout works "
     "because every step trains a different thinned network, so no unit can rely on another to memorise an image: "
-    f"its validation loss stays near its minimum ({dropout_row['best_val_loss']:.3f} at epoch "
-    f"{dropout_row['best_val_loss_epoch']:.0f}) instead of rising. Batch normalisation alone is no regularizer "
-    f"here: it fits the training set fastest ({ablation.loc['batch norm', 'final_train_accuracy']:.1%} after "
-    f"{naive_epochs} epochs), and at Adam's constant learning rate of 0.001 its validation accuracy jumps between "
-    f"{min(bn_val):.1%} and {max(bn_val):.1%} from epoch to epoch; what it offers is fast training, and the tuned "
-    "CNN below uses it together with dropout and a decaying learning rate. L2 at 5e-4 narrows the gap but pulls every weight towards zero hard "
-    f"enough to cost accuracy ({l2_row['best_val_accuracy']:.2%}); the tuned CNN below combines all three, with a "
-    "ten times smaller L2 penalty, light dropout, augmentation and a warm-up + cosine schedule."
+    f"its validation loss stays near its minimum ({variants.loc[dropout_label, 'best_val_loss']:.3f} at epoch "
+    f"{variants.loc[dropout_label, 'best_val_loss_epoch']:.0f}) instead of rising. Batch normalisation alone is no "
+    f"regularizer here: it fits the training set fastest ({variants.loc[bn_label, 'final_train_accuracy']:.1%} "
+    f"after {naive_epochs} epochs), and at Adam's constant learning rate of 0.001 its validation accuracy jumps "
+    f"between {min(bn_val):.1%} and {max(bn_val):.1%} from epoch to epoch; what it offers is fast training. L2 at "
+    "5e-4 narrows the gap but pulls every weight towards zero hard enough to cost accuracy "
+    f"({variants.loc[l2_label, 'best_val_accuracy']:.2%}); the tuned CNN below uses all three together, with a ten "
+    "times smaller L2 penalty, light dropout, augmentation and a warm-up + cosine learning-rate schedule."
 )
 hp.check_answer(answer_6_2, max_sentences=5)
 
@@ -783,7 +783,8 @@ goals.round(4)
 # %%
 notebook_runs = {
     "Part 1": ["warmup_network_that_sucks", "warmup_fixed_network"], "Part 2": ["seed003_simple_cnn"],
-    "Part 3": mnist_names, "Part 4": ["seed004_cnn_aug"], "Part 5": ["fashion_cnn_naive", *(name for name, _ in regularizer_variants.values()), "fashion_cnn_final"]}
+    "Part 3": mnist_names, "Part 4": ["seed004_cnn_aug"],
+    "Part 5": ["fashion_cnn_naive", *(name for name, _ in regularizer_variants.values()), "fashion_cnn_final"]}
 training_cost = pd.concat({part: hp.training_times(names) for part, names in notebook_runs.items()})
 training_cost.round(1)
 
@@ -900,7 +901,8 @@ if svhn is not None:
 #   network's 999.
 # * The cost is CPU time: 57 minutes for the tuned Fashion-MNIST CNN and 15
 #   and 18 for the MNIST CNNs on 2 cores, against 6 for the naive CNN, 26
-#   for its three one-regularizer variants and 4 for the best dense network. Training this notebook from an empty cache
-#   takes 2.2 hours here, which is why the cache is committed: a re-run
-#   loads every model in under a minute. The search behind the Fashion-MNIST
-#   recipe took another 12.1 hours.
+#   for its three one-regularizer variants and 4 for the best dense network.
+#   Training this notebook from an empty cache takes 2.2 hours here, which
+#   is why the cache is committed: a re-run loads every model in under a
+#   minute. The search behind the Fashion-MNIST recipe took another 12.1
+#   hours.
