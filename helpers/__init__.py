@@ -10,6 +10,8 @@ Modules:
     evaluation: seed 002's ``run_evaluation`` and ``check_answer``.
     plotting: figures (learning curves, sweeps, confusion matrices, ...).
     settings: run-wide switches (cache mode, smoke mode, folders).
+    session: each notebook's first lines (student, what the cache will do).
+    display: readable table labels and plain-text model summaries in notebooks.
 
 Importing the package first keeps TensorFlow's C++ start-up chatter out of
 notebook outputs (it is printed straight to the process's stderr).
@@ -47,6 +49,7 @@ from helpers.data import (
     load_dataset,
     try_load_dataset,
 )
+from helpers.display import install_table_format as _install_table_format
 from helpers.evaluation import (
     accuracy,
     best_metrics,
@@ -89,8 +92,11 @@ from helpers.prepare import (
     svhn_seed_split,
     train_val_split,
 )
+from helpers.session import start_notebook
 from helpers.settings import cache_mode, set_cache_mode, smoke_mode
 from helpers.sweeps import run_sweep
 from helpers.training import TrainingForbidden, fit_cached
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+_install_table_format()

@@ -6,7 +6,10 @@ first folder that has them:
 1. the ``data_dir`` argument,
 2. the ``IMGCLS_DATA_DIR`` environment variable,
 3. ``/usr/share/datasets`` (where Debian's ``dataset-fashion-mnist`` puts its files),
-4. the normal download (``keras.datasets`` for MNIST, Fashion-MNIST and CIFAR-10;
+4. Keras' own download cache, ``$KERAS_HOME/datasets`` or ``~/.keras/datasets``
+   (``mnist.npz``, ``fashion-mnist/``, ``cifar-10-batches-py-target/``, and the
+   ``svhn/`` folder this module downloads into),
+5. the normal download (``keras.datasets`` for MNIST, Fashion-MNIST and CIFAR-10;
    the Stanford ``train_32x32.mat`` / ``test_32x32.mat`` files for SVHN).
 
 Expected layout of a data folder (file names as the original sites ship them)::
@@ -103,7 +106,7 @@ class DatasetUnavailable(RuntimeError):
         self.name = name
         self.searched = searched
         self.how_to_get = _HOW_TO_GET.get(name, "")
-        where = ", ".join(str(p) for p in searched) or "(no folder given)"
+        where = ", ".join(describe_folder(p) for p in searched) or "(no folder given)"
         msg = f"Dataset {name!r} is not available: looked in {where}"
         if reason:
             msg += f"; download failed ({reason})"
@@ -123,6 +126,20 @@ class LoadedDataset(NamedTuple):
     class_names: list[str]
 
 
+def keras_cache_dir() -> Path:
+    """Return Keras' dataset download folder (``$KERAS_HOME/datasets``, else ``~/.keras/datasets``).
+
+    Keras falls back to ``/tmp/.keras`` when the home folder is not writable; so does this.
+    """
+    home = os.environ.get("KERAS_HOME")
+    if home:
+        return Path(home).expanduser() / "datasets"
+    base = Path.home()
+    if not os.access(base, os.W_OK):
+        base = Path("/tmp")
+    return base / ".keras" / "datasets"
+
+
 def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     """Return the data folders searched, in lookup order."""
     dirs = []
@@ -132,7 +149,31 @@ def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     if env:
         dirs.append(Path(env).expanduser())
     dirs.append(DEBIAN_DATA_DIR)
+    dirs.append(keras_cache_dir())
     return dirs
+
+
+def describe_folder(folder: Path) -> str:
+    """Name a data folder without this machine's absolute paths (for outputs and PDFs).
+
+    Returns ``IMGCLS_DATA_DIR``, ``Keras' download cache`` or a path relative to
+    the project or to ``~``; an absolute path only for system folders such as
+    ``/usr/share/datasets``.
+    """
+    folder = Path(folder).expanduser().absolute()
+    env = os.environ.get("IMGCLS_DATA_DIR")
+    if env and Path(env).expanduser().absolute() == folder:
+        return "the data folder IMGCLS_DATA_DIR"
+    if folder == keras_cache_dir().absolute():
+        return "Keras' download cache"
+    for base, shown in ((settings.project_root(), "."), (Path.home(), "~")):
+        try:
+            return str(Path(shown) / folder.relative_to(base))
+        except ValueError:
+            pass
+    if folder == DEBIAN_DATA_DIR:
+        return str(folder)
+    return f"the folder {folder.name}/"
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -228,20 +269,44 @@ def _load_cifar_folder(folder: Path) -> tuple[tuple, tuple]:
     return (x_train, y_train), load_cifar_batch(folder / "test_batch")
 
 
+def load_mnist_npz(path: str | os.PathLike) -> tuple[tuple, tuple]:
+    """Read Keras' ``mnist.npz`` (no pickles allowed).
+
+    Returns:
+        ``(x_train, y_train), (x_test, y_test)`` as ``uint8`` images and ``int64`` labels.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {key: np.asarray(f[key]) for key in ("x_train", "y_train", "x_test", "y_test")}
+    except (OSError, ValueError, KeyError) as err:
+        raise DatasetCorrupt(f"{path}: not Keras' mnist.npz ({err})") from None
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.dtype != np.uint8 or x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
+            raise DatasetCorrupt(f"{path}: {split} images must be uint8 (N, 28, 28) with N labels")
+    return (
+        (arrays["x_train"], arrays["y_train"].astype(np.int64)),
+        (arrays["x_test"], arrays["y_test"].astype(np.int64)),
+    )
+
+
 def _from_folder(name: str, root: Path) -> tuple[tuple, tuple] | None:
     """Load ``name`` from ``root`` if its files are there, else return None."""
     if name in _IDX_FOLDERS:
         folder = root / _IDX_FOLDERS[name]
         if all((folder / f).is_file() for f in _IDX_FILES.values()):
             return _load_idx_folder(folder)
+        if name == "mnist" and (root / "mnist.npz").is_file():  # Keras' download cache
+            return load_mnist_npz(root / "mnist.npz")
     elif name == "svhn":
         folder = root / "svhn"
         if (folder / "train_32x32.mat").is_file() and (folder / "test_32x32.mat").is_file():
             return load_svhn_mat(folder / "train_32x32.mat"), load_svhn_mat(folder / "test_32x32.mat")
     elif name == "cifar10":
-        folder = root / "cifar-10-batches-py"
-        if (folder / "test_batch").is_file():
-            return _load_cifar_folder(folder)
+        # the unpacked tarball, or where Keras 3 extracts it in its download cache
+        for folder in (root / "cifar-10-batches-py", root / "cifar-10-batches-py-target" / "cifar-10-batches-py"):
+            if (folder / "test_batch").is_file():
+                return _load_cifar_folder(folder)
     return None
 
 
@@ -323,7 +388,7 @@ def load_dataset(
     for root in searched:
         result = _from_folder(name, root)
         if result is not None:
-            source = str(root)
+            source = describe_folder(root)
             break
     if result is None:
         if download is None:
@@ -332,7 +397,7 @@ def load_dataset(
             raise DatasetUnavailable(name, searched, "downloads are switched off")
         try:
             result = _download(name)
-            source = "download (keras cache)"
+            source = "a download (now in Keras' download cache)"
         except Exception as err:  # any network/IO failure ends in one clear error
             reason = f"{type(err).__name__}: {str(err).splitlines()[0][:120]}" if str(err) else type(err).__name__
             raise DatasetUnavailable(name, searched, reason) from None

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def _image_grid(nrows: int, ncols: int, cell_inches: tuple[float, float]) -> tuple[Figure, np.ndarray]:
@@ -172,6 +173,7 @@ def plot_histories(
                     ax.plot(epochs, h[key], style, color=color, label=f"{prefix}{part}")
     for ax, metric in zip(axes, metrics):
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers: no 2.5 ticks
         ax.set_ylabel("cross-entropy loss (log scale)" if metric == "loss" else metric)
         if metric == "loss":
             ax.set_yscale("log")

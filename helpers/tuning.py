@@ -8,6 +8,8 @@ weights: the chosen configuration is retrained through :func:`fit_cached`.
 
 from __future__ import annotations
 
+import contextlib
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -61,15 +63,20 @@ def random_search(
     """
     if settings.smoke_mode():
         max_trials, epochs = min(max_trials, 2), 1
-    tuner = _NoCheckpointRandomSearch(
-        build,
-        objective="val_accuracy",
-        max_trials=max_trials,
-        seed=seed,
-        directory=str(settings.cache_dir() / "histories" / "tuner"),
-        project_name=name,
-        overwrite=False,
-    )
+    directory = settings.cache_dir() / "histories" / "tuner"
+    reloading = (directory / name / "tuner0.json").is_file()
+    with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints its absolute path on reload
+        tuner = _NoCheckpointRandomSearch(
+            build,
+            objective="val_accuracy",
+            max_trials=max_trials,
+            seed=seed,
+            directory=str(directory),
+            project_name=name,
+            overwrite=False,
+        )
+    if reloading:
+        print(f"Reloaded the search {name!r} from histories/tuner/{name}/")
     # With overwrite=False a finished search is reloaded and search() returns
     # at once without training; an interrupted one continues with the next trial.
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)

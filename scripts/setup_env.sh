@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Creates .venv and installs requirements.txt when missing or changed; installs
-# Chromium and poppler-utils (for the PDF reports) from Debian when missing and
-# this runs as root. Idempotent; set IMGCLS_SKIP_APT=1 to skip the system packages.
+# Creates .venv and installs requirements.txt when missing or changed; registers
+# the .venv's Jupyter kernel "imgcls" (the one every notebook names); installs
+# Chromium, its driver and poppler-utils (for the PDF reports and the browser
+# test) from Debian when missing and this runs as root. Idempotent; set
+# IMGCLS_SKIP_APT=1 to skip the system packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
@@ -18,13 +20,18 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q -r requirements.txt
   echo "$want" > "$stamp"
 fi
-if [ -z "${IMGCLS_SKIP_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v pdftoppm >/dev/null; }; then
+kernel=.venv/share/jupyter/kernels/imgcls/kernel.json
+if ! { [ -f "$kernel" ] && [ -x "$(sed -n 's/^ *"\(.*python[0-9.]*\)",$/\1/p' "$kernel" | head -1)" ]; }; then
+  echo "[setup] registering the Jupyter kernel 'imgcls' for .venv"
+  .venv/bin/python -m ipykernel install --sys-prefix --name imgcls --display-name "Python 3 (imgcls .venv)" >/dev/null
+fi
+if [ -z "${IMGCLS_SKIP_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v pdftoppm >/dev/null; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "[setup] installing chromium and poppler-utils from Debian (for PDF reports)"
+    echo "[setup] installing chromium, chromium-driver and poppler-utils from Debian (PDF reports, browser test)"
     export DEBIAN_FRONTEND=noninteractive
-    { apt-get update -qq && apt-get install -y -qq chromium poppler-utils fonts-dejavu-core; } >/dev/null 2>&1 \
+    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver poppler-utils fonts-dejavu-core; } >/dev/null 2>&1 \
       || echo "[setup] could not install chromium; PDF rendering will be unavailable"
   else
-    echo "[setup] note: install 'chromium' and 'poppler-utils' to render PDFs (./render.sh)"
+    echo "[setup] note: install 'chromium', 'chromium-driver' and 'poppler-utils' to render PDFs (./render.sh)"
   fi
 fi

@@ -14,12 +14,17 @@ from __future__ import annotations
 import ast
 import builtins
 import json
+import re
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 from conftest import ROOT, SHARED_DATA, have_real_data
 from nbclient import NotebookClient
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from run_notebooks import KERNELSPEC, kernel_config  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
@@ -48,10 +53,15 @@ def execute(path: Path, monkeypatch, **env: str) -> nbformat.NotebookNode:
     }.items():
         monkeypatch.setenv(key, value)
     nb = read_notebook(path)
-    client = NotebookClient(
-        nb, timeout=1200, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}
-    )
-    client.execute()
+    with kernel_config() as config:
+        client = NotebookClient(
+            nb,
+            timeout=1200,
+            kernel_name=KERNELSPEC["name"],
+            config=config,
+            resources={"metadata": {"path": str(ROOT / "notebooks")}},
+        )
+        client.execute()
     return nb
 
 
@@ -116,6 +126,12 @@ def test_committed_notebook_is_executed_without_errors(path):
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     text = "\n".join(c.source for c in nb.cells)
     assert "ANSWER_" not in text and "TAKEAWAYS" not in text, "no placeholder left"
+    assert nb.metadata.get("kernelspec") == KERNELSPEC, "opens in the project kernel without a prompt"
+    saved = json.dumps({"outputs": [c.get("outputs", []) for c in nb.cells], "metadata": nb.metadata})
+    assert re.findall(r"(?:/work|/tmp|/root|/home|/Users)/[^\s\"']*", saved) == [], "no path of the machine that ran it"
+    assert "\\u001b[" not in saved, "no terminal colour codes in outputs"
+    params = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1 and 'student = ""' in params[0].source, "one parameters cell with an empty student"
     source = read_notebook(ROOT / "notebooks" / "src" / f"{path.stem}.py")
     assert [c.source for c in nb.cells if c.source.strip()] == [c.source for c in source.cells if c.source.strip()], (
         f"{path.name} is out of date with notebooks/src/{path.stem}.py: regenerate and execute it"

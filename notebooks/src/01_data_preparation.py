@@ -16,13 +16,19 @@ import numpy as np
 import pandas as pd
 
 
+# %% tags=["parameters"]
+student = ""  # your name and ID, e.g. "Ada Lovelace (s1234567)"; ./run.sh --student fills it in
+
+# %%
+hp.start_notebook(student)
+
 # %% [markdown]
 # ## Load MNIST and Fashion-MNIST (Exercise 1.1)
 #
 # `hp.load_dataset` reads the original IDX files from the data folder
-# (`IMGCLS_DATA_DIR`, then `/usr/share/datasets`) and falls back to the
-# normal Keras download on a machine with internet. Images are `uint8`
-# (0-255), labels integers 0-9.
+# (`IMGCLS_DATA_DIR`, then `/usr/share/datasets`), then Keras' download
+# cache (`~/.keras/datasets`), and falls back to the normal Keras download
+# on a machine with internet. Images are `uint8` (0-255), labels integers 0-9.
 
 # %%
 (x_mnist_train, y_mnist_train), (x_mnist_test, y_mnist_test), mnist_classes = hp.load_dataset("mnist")

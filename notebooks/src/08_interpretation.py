@@ -18,6 +18,13 @@ import pandas as pd
 
 from helpers import interpret
 
+
+# %% tags=["parameters"]
+student = ""  # your name and ID, e.g. "Ada Lovelace (s1234567)"; ./run.sh --student fills it in
+
+# %%
+hp.start_notebook(student)
+
 # %% [markdown]
 # ## Prepare the data and load the model
 #
