@@ -23,6 +23,9 @@ import psutil
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from run_notebooks import KERNELSPEC, kernel_config  # noqa: E402
 
 
 def peak_rss_while(client: NotebookClient, stop: threading.Event, result: dict) -> None:
@@ -41,18 +44,25 @@ def peak_rss_while(client: NotebookClient, stop: threading.Event, result: dict) 
 
 def run(path: Path) -> tuple[float, int]:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     stop, result = threading.Event(), {}
     start = time.perf_counter()
-    with client.setup_kernel():
-        watcher = threading.Thread(target=peak_rss_while, args=(client, stop, result))
-        watcher.start()
-        try:
-            for index, cell in enumerate(nb.cells):
-                client.execute_cell(cell, index)
-        finally:
-            stop.set()
-            watcher.join()
+    with kernel_config() as config:
+        client = NotebookClient(
+            nb,
+            timeout=1800,
+            kernel_name=KERNELSPEC["name"],
+            config=config,
+            resources={"metadata": {"path": str(path.parent)}},
+        )
+        with client.setup_kernel():
+            watcher = threading.Thread(target=peak_rss_while, args=(client, stop, result))
+            watcher.start()
+            try:
+                for index, cell in enumerate(nb.cells):
+                    client.execute_cell(cell, index)
+            finally:
+                stop.set()
+                watcher.join()
     return time.perf_counter() - start, result.get("peak", 0)
 
 

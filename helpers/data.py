@@ -154,11 +154,11 @@ def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
 
 
 def describe_folder(folder: Path) -> str:
-    """Name a data folder without this machine's absolute paths (for outputs and PDFs).
+    """Name a data folder without this machine's absolute paths where there is a better name.
 
-    Returns ``IMGCLS_DATA_DIR``, ``Keras' download cache`` or a path relative to
-    the project or to ``~``; an absolute path only for system folders such as
-    ``/usr/share/datasets``.
+    Returns ``the data folder IMGCLS_DATA_DIR``, ``Keras' download cache``, or a
+    path relative to the project or to ``~``; other folders (system folders such
+    as ``/usr/share/datasets``, or a ``data_dir`` the caller chose) as given.
     """
     folder = Path(folder).expanduser().absolute()
     env = os.environ.get("IMGCLS_DATA_DIR")
@@ -167,13 +167,9 @@ def describe_folder(folder: Path) -> str:
     if folder == keras_cache_dir().absolute():
         return "Keras' download cache"
     for base, shown in ((settings.project_root(), "."), (Path.home(), "~")):
-        try:
+        if folder.is_relative_to(base):
             return str(Path(shown) / folder.relative_to(base))
-        except ValueError:
-            pass
-    if folder == DEBIAN_DATA_DIR:
-        return str(folder)
-    return f"the folder {folder.name}/"
+    return str(folder)
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:

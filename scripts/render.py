@@ -155,7 +155,7 @@ def cover_html(stems: list[str], student: str | None, out_dir: Path) -> Path:
         f"<h1>Image classification coursework</h1>{who}<p>Notebooks:</p><ol>{items}</ol></body></html>"
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / "00_cover.html"
+    target = out_dir / "cover.html"
     target.write_text(page, encoding="utf-8")
     return target
 

@@ -19,10 +19,11 @@ def have_real_data(name: str = "mnist") -> bool:
 
 
 @pytest.fixture(autouse=True)
-def _clean_switches(monkeypatch):
-    """Every test starts in train mode, not smoke, with no forced retrains."""
+def _clean_switches(monkeypatch, tmp_path):
+    """Every test starts in train mode, not smoke, with no forced retrains, and an empty Keras download cache."""
     from helpers import settings, training
 
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras_home"))
     monkeypatch.setattr(training, "CHECKPOINT_EVERY_SECONDS", 0.0)  # save resume state after every epoch
 
     for var in ("IMGCLS_CACHE_MODE", "IMGCLS_RETRAIN", "IMGCLS_SMOKE", "IMGCLS_CACHE_DIR", "IMGCLS_PARTIAL_DIR"):

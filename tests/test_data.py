@@ -52,6 +52,70 @@ def test_lookup_order_prefers_argument_over_env(tmp_path, monkeypatch):
     assert len(data.load_dataset("mnist", download=False).train[0]) == 30
 
 
+def write_keras_cache(keras_home, n_train=20, n_test=10):
+    """MNIST and Fashion-MNIST as ``keras.datasets`` leaves them in its download cache."""
+    rng = np.random.default_rng(1)
+    datasets = keras_home / "datasets"
+    datasets.mkdir(parents=True)
+    arrays = {
+        "x_train": rng.integers(0, 256, (n_train, 28, 28), dtype=np.uint8),
+        "y_train": (np.arange(n_train) % 10).astype(np.uint8),
+        "x_test": rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8),
+        "y_test": (np.arange(n_test) % 10).astype(np.uint8),
+    }
+    np.savez_compressed(datasets / "mnist.npz", **arrays)
+    make_idx_folder(datasets, "fashion-mnist", n_train=n_train + 1)
+    return arrays
+
+
+def test_keras_download_cache_is_found_offline(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("IMGCLS_DATA_DIR", raising=False)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    arrays = write_keras_cache(tmp_path / "kh")
+    (x_tr, y_tr), (x_te, y_te), _ = data.load_dataset("mnist", download=False)
+    np.testing.assert_array_equal(x_tr, arrays["x_train"])
+    np.testing.assert_array_equal(y_te, arrays["y_test"])
+    assert y_tr.dtype == np.int64
+    assert len(data.load_dataset("fashion_mnist", download=False).train[0]) == 21
+    out = capsys.readouterr().out
+    assert out.count("from Keras' download cache") == 2 and str(tmp_path) not in out
+
+
+def test_keras_cache_is_home_dot_keras_without_keras_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert data.keras_cache_dir() == tmp_path / ".keras" / "datasets"
+    assert data.describe_folder(tmp_path / "data" / "x") == "~/data/x"
+
+
+def test_data_folder_named_without_machine_path(monkeypatch, capsys):
+    monkeypatch.setenv("IMGCLS_DATA_DIR", str(SHARED_DATA))
+    assert data.describe_folder(SHARED_DATA) == "the data folder IMGCLS_DATA_DIR"
+    assert data.describe_folder(data.settings.project_root() / "data") == "data"
+
+
+def test_keras_cifar10_extraction_folder_is_found(tmp_path, monkeypatch):
+    folder = tmp_path / "kh" / "datasets" / "cifar-10-batches-py-target" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for fname in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        with open(folder / fname, "wb") as fh:
+            pickle.dump({b"data": rng.integers(0, 256, (4, 3072), dtype=np.uint8), b"labels": [0, 1, 2, 3]}, fh)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    (x_tr, _), (x_te, _), _ = data.load_dataset("cifar10", download=False)
+    assert x_tr.shape == (20, 32, 32, 3) and x_te.shape == (4, 32, 32, 3)
+
+
+def test_corrupt_mnist_npz_is_refused(tmp_path, monkeypatch):
+    monkeypatch.delenv("IMGCLS_DATA_DIR", raising=False)
+    datasets = tmp_path / "kh" / "datasets"
+    datasets.mkdir(parents=True)
+    np.savez(datasets / "mnist.npz", x_train=np.zeros((3, 28, 28), np.float32), y_train=np.zeros(3))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "kh"))
+    with pytest.raises(data.DatasetCorrupt, match="mnist.npz"):
+        data.load_dataset("mnist", download=False)
+
+
 def test_truncated_idx_is_reported(tmp_path):
     make_idx_folder(tmp_path)
     path = tmp_path / "mnist" / "train-images-idx3-ubyte.gz"

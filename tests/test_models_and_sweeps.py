@@ -150,7 +150,7 @@ def test_run_sweep_caches_every_run(cache_dir, fit_counter, capsys):
     assert "sw:" not in capsys.readouterr().err, "a sweep loaded from the cache shows no progress bar"
 
 
-def test_random_search_reloads_without_training(cache_dir, fit_counter):
+def test_random_search_reloads_without_training(cache_dir, fit_counter, capsys):
     def build(hp_):
         width = hp_.Choice("width", [2, 4, 8])
         return models.compile_classifier(models.build_mlp((8, 8, 1), [width], num_classes=3))
@@ -161,8 +161,11 @@ def test_random_search_reloads_without_training(cache_dir, fit_counter):
     assert len(fit_counter) == 2
     table = tuning.trials_table(tuner)
     assert len(table) == 2 and "width" in table.columns
+    capsys.readouterr()
     tuning.random_search("t", build, X, Y, validation_data=(X[:10], Y[:10]), max_trials=2, epochs=1, batch_size=16)
     assert len(fit_counter) == 2, "a finished search is reloaded, not rerun"
+    out = capsys.readouterr().out
+    assert out == "Reloaded the search 't' from histories/tuner/t/\n" and str(cache_dir) not in out
 
 
 def test_predict_tta_averages_mirror_images():

@@ -39,6 +39,15 @@ def test_plot_history_draws_train_and_val_on_log_loss_axis():
     assert acc_ax.get_xlabel() == "epoch"
 
 
+def test_epoch_axis_has_whole_number_ticks_only():
+    history = {k: v * 3 for k, v in HISTORY.items()}  # 9 epochs: matplotlib alone would tick 2.5, 5.0, 7.5
+    fig = plotting.plot_history(history)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert len(ticks) >= 3 and all(float(t).is_integer() for t in ticks)
+
+
 def test_plot_history_accepts_keras_history_object():
     class FakeHistory:
         history = HISTORY

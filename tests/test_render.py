@@ -22,6 +22,8 @@ import numpy as np
 import pytest
 from conftest import ROOT, SHARED_DATA, have_real_data
 
+from helpers import data
+
 sys.path.insert(0, str(ROOT / "scripts"))
 
 import pdf_contents  # noqa: E402
@@ -157,3 +159,14 @@ def test_render_fails_in_one_line_on_missing_cache(tmp_path, monkeypatch, capsys
     assert "CacheMiss" in err and "no cached artifact" in err and "FAILED" in err
     (line,) = [x for x in err.splitlines() if "FAILED" in x]
     assert "Traceback" not in err and len(line) < 400
+
+
+def test_render_offline_without_data_names_what_is_missing_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(render, "REPORTS", tmp_path / "reports")
+    monkeypatch.delenv("IMGCLS_DATA_DIR", raising=False)
+    monkeypatch.setenv("IMGCLS_OFFLINE", "1")
+    if data.DEBIAN_DATA_DIR.exists():
+        pytest.skip("/usr/share/datasets holds data on this machine")
+    assert render.main(["01_data_preparation"]) == 1
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "FAILED" in x]
+    assert "DatasetUnavailable" in line and "'mnist'" in line and "Keras' download cache" in line
