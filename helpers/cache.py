@@ -207,13 +207,19 @@ def verify_files(name: str, entry: dict, cache_dir: str | os.PathLike | None = N
 
 
 def load_model(path: Path) -> Any:
-    """Load a ``.keras`` model with ``safe_mode=True``.
+    """Load a ``.keras`` model after checking its config against the suite's allow-list, then with ``safe_mode=True``.
 
     Raises:
-        CacheCorrupt: If the file cannot be loaded.
+        CacheCorrupt: If the file holds anything the suite never builds, or cannot be loaded.
     """
     import keras
 
+    from helpers import safe_load
+
+    try:
+        safe_load.check_keras_file(path)
+    except safe_load.UnsafeModelFile as err:
+        raise CacheCorrupt(f"{path}: refused before loading: {err}") from None
     try:
         return keras.models.load_model(path, safe_mode=True)
     except Exception as err:  # Keras raises many types for a damaged zip

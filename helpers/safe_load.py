@@ -1,0 +1,206 @@
+"""Loading a ``.keras`` file that does not trust the file.
+
+``keras.models.load_model(..., safe_mode=True)`` refuses Python lambdas, but a
+crafted ``config.json`` can still name Keras API functions (for example
+``keras.config.set_max_epochs``) that run while the model is rebuilt. So before
+Keras sees a file, :func:`check_keras_file`
+
+1. reads ``config.json`` from the zip with a size cap (no zip bombs),
+2. walks it against an allow-list: only the Keras classes this suite builds,
+   each with only the arguments that class's own ``get_config()`` has, and no
+   function references or custom (registered) objects,
+3. for functional models, refuses any layer that is not on a path from the
+   model's inputs to its outputs.
+
+Only then is the file loaded, with ``safe_mode=True``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+CONFIG_CAP = 8 * 2**20  # bytes of config.json; the suite's largest is about 60 kB
+ZIP_MEMBERS = {"config.json", "metadata.json", "model.weights.h5", "assets"}
+
+
+class UnsafeModelFile(ValueError):
+    """A ``.keras`` file holds something this suite never builds; it was not loaded."""
+
+
+def _prototypes() -> dict[tuple[str, str], Callable[[], Any]]:
+    """The classes the suite's models are made of, each with a factory for a default instance."""
+    import keras
+    from keras import layers
+
+    return {
+        ("keras", "Sequential"): lambda: keras.Sequential(),
+        ("keras", "Functional"): None,  # checked by _check_functional, arguments fixed below
+        ("keras.src.models.functional", "Functional"): None,
+        ("keras", "DTypePolicy"): lambda: keras.DTypePolicy("float32"),
+        ("keras.layers", "InputLayer"): lambda: layers.InputLayer(shape=(1,)),
+        ("keras.layers", "Dense"): lambda: layers.Dense(1),
+        ("keras.layers", "Conv2D"): lambda: layers.Conv2D(1, 1),
+        ("keras.layers", "MaxPooling2D"): lambda: layers.MaxPooling2D(),
+        ("keras.layers", "AveragePooling2D"): lambda: layers.AveragePooling2D(2),
+        ("keras.layers", "GlobalAveragePooling2D"): lambda: layers.GlobalAveragePooling2D(),
+        ("keras.layers", "Flatten"): lambda: layers.Flatten(),
+        ("keras.layers", "ZeroPadding2D"): lambda: layers.ZeroPadding2D(),  # DenseNet121 bases (notebook 07)
+        ("keras.layers", "Concatenate"): lambda: layers.Concatenate(),
+        ("keras.layers", "Dropout"): lambda: layers.Dropout(0.1),
+        ("keras.layers", "Activation"): lambda: layers.Activation("relu"),
+        ("keras.layers", "BatchNormalization"): lambda: layers.BatchNormalization(),
+        ("keras.layers", "Rescaling"): lambda: layers.Rescaling(1.0),
+        ("keras.layers", "RandomFlip"): lambda: layers.RandomFlip(),
+        ("keras.layers", "RandomTranslation"): lambda: layers.RandomTranslation(0.1, 0.1),
+        ("keras.layers", "RandomRotation"): lambda: layers.RandomRotation(0.1),
+        ("keras.layers", "RandomZoom"): lambda: layers.RandomZoom(0.1),
+        ("keras.layers", "RandomErasing"): lambda: layers.RandomErasing(),
+        ("keras.initializers", "GlorotUniform"): lambda: keras.initializers.GlorotUniform(),
+        ("keras.initializers", "HeNormal"): lambda: keras.initializers.HeNormal(),
+        ("keras.initializers", "RandomNormal"): lambda: keras.initializers.RandomNormal(),
+        ("keras.initializers", "Zeros"): lambda: keras.initializers.Zeros(),
+        ("keras.initializers", "Ones"): lambda: keras.initializers.Ones(),
+        ("keras.regularizers", "L2"): lambda: keras.regularizers.L2(0.01),
+        ("keras.losses", "CategoricalCrossentropy"): lambda: keras.losses.CategoricalCrossentropy(),
+        ("keras.optimizers", "Adam"): lambda: keras.optimizers.Adam(),
+        ("keras.optimizers", "SGD"): lambda: keras.optimizers.SGD(),
+        ("keras.optimizers.schedules", "CosineDecay"): lambda: keras.optimizers.schedules.CosineDecay(0.1, 10),
+    }
+
+
+FUNCTIONAL_ARGS = {"name", "trainable", "layers", "input_layers", "output_layers"}
+# keys Keras adds around a class's own config when it serialises an object
+WRAPPER_KEYS = {"module", "class_name", "config", "registered_name", "build_config", "compile_config"}
+WRAPPER_KEYS |= {"shared_object_id", "name", "inbound_nodes"}
+
+
+@functools.cache
+def allowed_arguments() -> dict[tuple[str, str], frozenset[str]]:
+    """Per allowed class, the argument names its ``get_config()`` has (computed from Keras itself)."""
+    allowed = {}
+    for key, make in _prototypes().items():
+        if make is None:
+            allowed[key] = frozenset(FUNCTIONAL_ARGS)
+            continue
+        config = make().get_config()
+        extra = {"build_input_shape"} if key[1] == "Sequential" else set()
+        allowed[key] = frozenset(set(config) | extra)
+    return allowed
+
+
+def read_config(path: Path) -> dict:
+    """``config.json`` of a ``.keras`` zip, read with a size cap.
+
+    Raises:
+        UnsafeModelFile: Not a zip, unexpected members, or a config over the cap or not JSON.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            unexpected = [n for n in names if n.split("/")[0] not in ZIP_MEMBERS]
+            if unexpected or "config.json" not in names:
+                raise UnsafeModelFile(f"{path.name}: unexpected zip contents {sorted(unexpected)[:3]}")
+            with archive.open("config.json") as fh:
+                raw = fh.read(CONFIG_CAP + 1)
+    except (zipfile.BadZipFile, OSError, RuntimeError) as err:
+        raise UnsafeModelFile(f"{path.name}: not a .keras zip ({err})") from None
+    if len(raw) > CONFIG_CAP:
+        raise UnsafeModelFile(f"{path.name}: config.json is larger than {CONFIG_CAP} bytes")
+    try:
+        config = json.loads(raw)
+    except ValueError as err:
+        raise UnsafeModelFile(f"{path.name}: config.json is not JSON ({err})") from None
+    if not isinstance(config, dict):
+        raise UnsafeModelFile(f"{path.name}: config.json is not an object")
+    return config
+
+
+def _check_object(node: dict, where: str) -> None:
+    key = (node.get("module"), node.get("class_name"))
+    if key[1] == "__keras_tensor__" and "Functional" in where:
+        return  # a link between layers in a functional model; its history is checked by _check_functional
+    allowed = allowed_arguments()
+    if key not in allowed:
+        raise UnsafeModelFile(f"{where}: {key[1]!r} from {key[0]!r} is not a class this suite builds")
+    if node.get("registered_name") not in (None, key[1]):
+        raise UnsafeModelFile(f"{where}: custom object {node.get('registered_name')!r} is not allowed")
+    config = node.get("config")
+    if not isinstance(config, dict):
+        raise UnsafeModelFile(f"{where}: {key[1]} has no argument dictionary")
+    unknown = set(config) - allowed[key]
+    if unknown:
+        raise UnsafeModelFile(f"{where}: {key[1]} has arguments it never takes: {sorted(unknown)}")
+    extra = set(node) - WRAPPER_KEYS
+    if extra:
+        raise UnsafeModelFile(f"{where}: unexpected keys {sorted(extra)} around {key[1]}")
+    if key[1] == "Functional":
+        _check_functional(config, where)
+
+
+def _walk(node: Any, where: str) -> None:
+    if isinstance(node, dict):
+        if "class_name" in node:
+            _check_object(node, where)
+            where = f"{where}/{node.get('class_name')}"
+        for name, value in node.items():
+            _walk(value, f"{where}.{name}" if not isinstance(value, (dict, list)) else where)
+    elif isinstance(node, list):
+        for value in node:
+            _walk(value, where)
+
+
+def _check_functional(config: dict, where: str) -> None:
+    """Every layer of a functional model lies on a path from its inputs to its outputs."""
+    layers = {layer.get("name"): layer for layer in config.get("layers", []) if isinstance(layer, dict)}
+    parents: dict[str, set[str]] = {}
+    for name, layer in layers.items():
+        found: set[str] = set()
+
+        def collect(node: Any, found: set[str] = found) -> None:
+            if isinstance(node, dict):
+                history = node.get("config", {}).get("keras_history") if isinstance(node.get("config"), dict) else None
+                if node.get("class_name") == "__keras_tensor__" and history:
+                    found.add(history[0])
+                for value in node.values():
+                    collect(value)
+            elif isinstance(node, list):
+                for value in node:
+                    collect(value)
+
+        collect(layer.get("inbound_nodes", []))
+        parents[name] = found
+    outputs, inputs = _layer_names(config.get("output_layers")), _layer_names(config.get("input_layers"))
+    reached, stack = set(), list(outputs)
+    while stack:
+        name = stack.pop()
+        if name in reached:
+            continue
+        reached.add(name)
+        stack.extend(parents.get(name, ()))
+    loose = set(layers) - reached
+    if loose or not inputs <= reached:
+        raise UnsafeModelFile(f"{where}: layers {sorted(loose)[:5]} are not connected from the inputs to the outputs")
+
+
+def _layer_names(spec: Any) -> set[str]:
+    """Layer names in ``input_layers``/``output_layers``: ``[name, 0, 0]`` or a list of such."""
+    if isinstance(spec, list) and spec and isinstance(spec[0], str):
+        return {spec[0]}
+    return {item[0] for item in spec or [] if isinstance(item, list) and item and isinstance(item[0], str)}
+
+
+def check_keras_file(path: str | Path) -> dict:
+    """Refuse a ``.keras`` file that holds anything the suite never builds; return its config.
+
+    Raises:
+        UnsafeModelFile: With one line saying what was found where.
+    """
+    path = Path(path)
+    config = read_config(path)
+    _walk(config, path.name)
+    return config
