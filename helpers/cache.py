@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from helpers import safe_pickle, settings
+from helpers.errors import OneLineError
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 
 
-class CacheError(RuntimeError):
+class CacheError(OneLineError, RuntimeError):
     """Base class of the cache's errors."""
 
 

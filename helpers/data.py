@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import pickle
 import struct
 from pathlib import Path
 from typing import NamedTuple
@@ -38,8 +39,11 @@ from typing import NamedTuple
 import numpy as np
 
 from helpers import safe_pickle, settings
+from helpers.errors import OneLineError
 
 DEBIAN_DATA_DIR = Path("/usr/share/datasets")
+CIFAR_BATCH_CAP = 40 * 2**20  # bytes; a real batch (10 000 images) is 31 MB
+IDX_CAP = 64 * 2**20  # unpacked bytes; the largest MNIST file (training images) is 47 MB
 
 CLASS_NAMES: dict[str, list[str]] = {
     "mnist": [str(d) for d in range(10)],
@@ -93,7 +97,7 @@ _HOW_TO_GET = {
 }
 
 
-class DatasetUnavailable(RuntimeError):
+class DatasetUnavailable(OneLineError, RuntimeError):
     """A dataset was found nowhere and could not be downloaded.
 
     Attributes:
@@ -114,7 +118,7 @@ class DatasetUnavailable(RuntimeError):
         super().__init__(msg)
 
 
-class DatasetCorrupt(ValueError):
+class DatasetCorrupt(OneLineError, ValueError):
     """A dataset file exists but is not in the expected format."""
 
 
@@ -188,11 +192,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as fh:
-            raw = fh.read()
+            raw = fh.read(IDX_CAP + 1)
     except (OSError, EOFError) as err:
         raise DatasetCorrupt(f"{path}: cannot be read ({err})") from None
     if len(raw) < 4:
         raise DatasetCorrupt(f"{path}: too short to be an IDX file")
+    if len(raw) > IDX_CAP:
+        raise DatasetCorrupt(f"{path}: unpacks to more than {IDX_CAP} bytes, more than any MNIST file")
     zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
     if zero != 0 or dtype_code != 0x08 or ndim not in (1, 3):
         raise DatasetCorrupt(f"{path}: not an unsigned-byte IDX file")
@@ -203,11 +209,24 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(shape)
 
 
+def check_split(where: str, x: np.ndarray, y: np.ndarray, image_shape: tuple[int, ...]) -> None:
+    """Refuse images and labels that are not what every loader promises.
+
+    Raises:
+        DatasetCorrupt: Naming ``where`` and what is wrong (dtype, shape, count, label range).
+    """
+    if x.dtype != np.uint8 or x.shape[1:] != image_shape:
+        raise DatasetCorrupt(f"{where}: images must be uint8 of shape (N, {', '.join(map(str, image_shape))})")
+    if y.ndim != 1 or len(x) != len(y):
+        raise DatasetCorrupt(f"{where}: {len(x)} images need {len(x)} labels in one dimension, got shape {y.shape}")
+    if len(y) and (y.min() < 0 or y.max() > 9):
+        raise DatasetCorrupt(f"{where}: labels must be 0..9, found {y.min()}..{y.max()}")
+
+
 def _load_idx_folder(folder: Path) -> tuple[tuple, tuple]:
     arrays = {key: read_idx(folder / fname) for key, fname in _IDX_FILES.items()}
     for split in ("train", "test"):
-        if len(arrays[f"x_{split}"]) != len(arrays[f"y_{split}"]):
-            raise DatasetCorrupt(f"{folder}: {split} images and labels differ in count")
+        check_split(f"{folder}/{split}", arrays[f"x_{split}"], arrays[f"y_{split}"], (28, 28))
     return (
         (arrays["x_train"], arrays["y_train"].astype(np.int64)),
         (arrays["x_test"], arrays["y_test"].astype(np.int64)),
@@ -231,13 +250,17 @@ def load_svhn_mat(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         raise DatasetCorrupt(f"{path}: not a readable .mat file ({err})") from None
     if "X" not in mat or "y" not in mat:
         raise DatasetCorrupt(f"{path}: expected variables 'X' and 'y'")
-    x = np.ascontiguousarray(np.transpose(mat["X"], (3, 0, 1, 2)), dtype=np.uint8)
-    y = mat["y"].reshape(-1).astype(np.int64)
-    if x.shape[1:] != (32, 32, 3) or len(x) != len(y):
-        raise DatasetCorrupt(f"{path}: X must be (32, 32, 3, N) and y (N, 1)")
-    if y.min() < 1 or y.max() > 10:
+    if mat["X"].dtype != np.uint8 or mat["X"].ndim != 4:
+        raise DatasetCorrupt(f"{path}: X must be uint8 of shape (32, 32, 3, N), got {mat['X'].dtype} {mat['X'].shape}")
+    raw_y = mat["y"].reshape(-1)
+    if not np.issubdtype(raw_y.dtype, np.number) or not np.all(np.isfinite(raw_y)) or np.any(raw_y != np.round(raw_y)):
+        raise DatasetCorrupt(f"{path}: SVHN labels must be whole numbers 1..10")
+    x = np.ascontiguousarray(np.transpose(mat["X"], (3, 0, 1, 2)))
+    y = raw_y.astype(np.int64)
+    if len(y) and (y.min() < 1 or y.max() > 10):
         raise DatasetCorrupt(f"{path}: SVHN labels must be 1..10")
     y[y == 10] = 0
+    check_split(str(path), x, y, (32, 32, 3))
     return x, y
 
 
@@ -247,15 +270,25 @@ def load_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     Returns:
         ``uint8`` images ``(N, 32, 32, 3)`` and ``int64`` labels.
     """
-    with open(path, "rb") as fh:
-        batch = safe_pickle.load(fh, allow_numpy=True, encoding="bytes")
+    if Path(path).stat().st_size > CIFAR_BATCH_CAP:
+        raise DatasetCorrupt(f"{path}: larger than a CIFAR-10 batch can be ({CIFAR_BATCH_CAP} bytes)")
     try:
-        data = np.asarray(batch[b"data"], dtype=np.uint8)
-        labels = np.asarray(batch[b"labels"], dtype=np.int64)
+        with open(path, "rb") as fh:
+            batch = safe_pickle.load(fh, allow_numpy=True, encoding="bytes")
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, MemoryError) as err:
+        raise DatasetCorrupt(f"{path}: not a readable CIFAR-10 batch ({type(err).__name__}: {err})") from None
+    try:
+        data, labels = batch[b"data"], batch[b"labels"]
     except (KeyError, TypeError):
         raise DatasetCorrupt(f"{path}: expected keys b'data' and b'labels'") from None
-    x = data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    return np.ascontiguousarray(x), labels
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+        raise DatasetCorrupt(f"{path}: b'data' must be a uint8 array of shape (N, 3072)")
+    if not isinstance(labels, list) or not all(isinstance(v, int) for v in labels):
+        raise DatasetCorrupt(f"{path}: b'labels' must be a list of integers")
+    x = np.ascontiguousarray(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+    y = np.asarray(labels, dtype=np.int64)
+    check_split(str(path), x, y, (32, 32, 3))
+    return x, y
 
 
 def _load_cifar_folder(folder: Path) -> tuple[tuple, tuple]:
@@ -277,9 +310,7 @@ def load_mnist_npz(path: str | os.PathLike) -> tuple[tuple, tuple]:
     except (OSError, ValueError, KeyError) as err:
         raise DatasetCorrupt(f"{path}: not Keras' mnist.npz ({err})") from None
     for split in ("train", "test"):
-        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
-        if x.dtype != np.uint8 or x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
-            raise DatasetCorrupt(f"{path}: {split} images must be uint8 (N, 28, 28) with N labels")
+        check_split(f"{path}/{split}", arrays[f"x_{split}"], arrays[f"y_{split}"], (28, 28))
     return (
         (arrays["x_train"], arrays["y_train"].astype(np.int64)),
         (arrays["x_test"], arrays["y_test"].astype(np.int64)),

@@ -11,8 +11,9 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
-from helpers import cache, settings
+from helpers import cache
 from helpers.training import fit_cached
 
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
@@ -67,7 +68,12 @@ def run_evaluation(
         **kwargs: Passed to ``model_builder``.
 
     Returns:
-        ``(model, history)``, or None (with a message) if nothing could be run.
+        ``(model, history)``.
+
+    Raises:
+        CacheMiss: When training is not allowed (``train=False``, require mode) and the model is not
+            cached; the message names the model and how to train it. It shows as one line in a notebook.
+        TypeError: When ``model_builder`` does not return a compiled model.
     """
     if generator:
         stream, x_val, y_val = data
@@ -75,7 +81,7 @@ def run_evaluation(
     else:
         x, x_val, y, y_val = data
         key, steps = None, None
-    mode = "train" if train and settings.cache_mode() != "require" else "require"
+    mode = None if train else "require"  # None: the run-wide mode (train, retrain or require)
     try:
         model, history = fit_cached(
             name,
@@ -93,10 +99,10 @@ def run_evaluation(
         )
     except TypeError as err:
         shout(f"Model is not built correctly: {err}")
-        return None
+        raise
     except cache.CacheError as err:
         shout(f"Model could not be loaded: {err}")
-        return None
+        raise
     shout("Success!", verbose)
     model.summary()
     table = min_max_table(history)
@@ -104,6 +110,7 @@ def run_evaluation(
     styles = {"loss": "b:", "accuracy": "r:", "val_loss": "b-", "val_accuracy": "r-"}
     ax = curves.plot(lw=2, style=[styles.get(c, "-") for c in curves.columns], figsize=(7, 4))
     ax.set_xlabel("epochs")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("loss / accuracy")
     ax.set_title(name)
     plt.show()

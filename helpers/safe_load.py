@@ -24,11 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from helpers.errors import OneLineError
+
 CONFIG_CAP = 8 * 2**20  # bytes of config.json; the suite's largest is about 60 kB
 ZIP_MEMBERS = {"config.json", "metadata.json", "model.weights.h5", "assets"}
 
 
-class UnsafeModelFile(ValueError):
+class UnsafeModelFile(OneLineError, ValueError):
     """A ``.keras`` file holds something this suite never builds; it was not loaded."""
 
 

@@ -26,12 +26,24 @@ class UnsafePickle(pickle.UnpicklingError):
     """The pickle names a global that is not on the allow-list."""
 
 
+def _plain_dtype(*args: Any) -> Any:
+    """``numpy.dtype`` for plain numbers only: no void, object or string types of any size."""
+    import numpy as np
+
+    dtype = np.dtype(*args[:1])
+    if dtype.kind not in "biuf" or dtype.itemsize > 8:
+        raise UnsafePickle(f"refused numpy dtype {dtype!r} in a pickle (plain numbers only)")
+    return dtype
+
+
 class _RestrictedUnpickler(pickle.Unpickler):
     def __init__(self, file: IO[bytes], *, allow_numpy: bool, **kwargs: Any) -> None:
         super().__init__(file, **kwargs)
         self._allow_numpy = allow_numpy
 
     def find_class(self, module: str, name: str) -> Any:
+        if self._allow_numpy and (module, name) == ("numpy", "dtype"):
+            return _plain_dtype
         if self._allow_numpy and (module, name) in _NUMPY_GLOBALS:
             return super().find_class(module, name)
         raise UnsafePickle(f"refused to load global {module}.{name} from a pickle")

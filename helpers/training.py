@@ -33,6 +33,7 @@ import keras
 import numpy as np
 
 from helpers import cache, fingerprint, settings
+from helpers.errors import OneLineError
 
 #: Batches run per call into the compiled train function. Measured on the
 #: 2-core reference machine (benchmarks/fit_path.py): about 2x faster for
@@ -47,7 +48,7 @@ CHECKPOINT_EVERY_SECONDS = 30.0
 FIT_CALLS = {"count": 0}
 
 
-class TrainingForbidden(RuntimeError):
+class TrainingForbidden(OneLineError, RuntimeError):
     """``fit`` was called while the cache mode is ``require``."""
 
 
@@ -188,6 +189,30 @@ def _build(build_model: Callable[[], Any], seed: int) -> keras.Model:
     return model
 
 
+class BadTrainingData(OneLineError, ValueError):
+    """Training inputs that would train (and cache) garbage: non-finite values or mismatched lengths."""
+
+
+def check_training_arrays(x: Any, y: Any, validation_data: Any = None, test_data: Any = None) -> None:
+    """Refuse non-finite inputs and mismatched sample counts before anything trains or is cached.
+
+    Raises:
+        BadTrainingData: One line naming the array and what is wrong with it.
+    """
+    pairs = {"x/y": (x, y), "validation_data": validation_data, "test_data": test_data}
+    for label, pair in pairs.items():
+        if pair is None:
+            continue
+        for part, array in zip(("inputs", "targets"), pair):
+            if _is_array_data(array) and array is not None:
+                values = np.asarray(array)
+                if values.dtype.kind in "fc" and not np.isfinite(values).all():
+                    raise BadTrainingData(f"{label} {part} contain NaN or infinite values: clean them before training")
+        first, second = pair
+        if _is_array_data(first) and second is not None and len(first) != len(second):
+            raise BadTrainingData(f"{label}: {len(first)} inputs but {len(second)} targets; they must match")
+
+
 def fit_cached(
     name: str,
     build_model: Callable[[], keras.Model],
@@ -253,6 +278,7 @@ def fit_cached(
         raise ValueError("x is not an array: pass data_key='...' to identify its content")
     if not keep_model and return_model:
         raise ValueError("keep_model=False stores no model file: pass return_model=False as well")
+    check_training_arrays(x, y, validation_data, test_data)
     p = cache.paths(name, cache_dir)
     if settings.smoke_mode():
         epochs = min(epochs, 1)

@@ -201,8 +201,102 @@ def test_cifar_batch_with_code_is_refused(tmp_path):
     for fname in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
         with open(folder / fname, "wb") as fh:
             pickle.dump({b"data": Evil(), b"labels": [0]}, fh)
-    with pytest.raises(pickle.UnpicklingError, match="refused"):
+    with pytest.raises(data.DatasetCorrupt, match="refused to load global builtins.print"):
         data.load_dataset("cifar10", tmp_path, download=False)
+
+
+def write_cifar(folder, data_array, labels, fnames=None):
+    folder.mkdir(parents=True, exist_ok=True)
+    for fname in fnames or [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        with open(folder / fname, "wb") as fh:
+            pickle.dump({b"data": data_array, b"labels": labels}, fh)
+
+
+@pytest.mark.parametrize(
+    ("images", "labels", "reason"),
+    [
+        (np.zeros((10, 3072), np.uint8), [0, 1, 2], "10 images need 10 labels"),
+        (np.zeros((2, 3072), np.uint8), [99, 1], "labels must be 0..9"),
+        (np.zeros((2, 3072), np.uint8), [-1, 1], "labels must be 0..9"),
+        (np.zeros((2, 3072), np.float64), [0, 1], "uint8 array"),
+        (np.zeros((2, 100), np.uint8), [0, 1], "shape \\(N, 3072\\)"),
+    ],
+    ids=["label-count", "label-99", "label-minus-1", "float-images", "wrong-shape"],
+)
+def test_bad_cifar_batches_are_refused_naming_the_file(tmp_path, images, labels, reason):
+    write_cifar(tmp_path / "cifar-10-batches-py", images, labels)
+    with pytest.raises(data.DatasetCorrupt, match=reason) as info:
+        data.load_dataset("cifar10", tmp_path, download=False)
+    assert "cifar-10-batches-py" in str(info.value)
+
+
+def test_truncated_cifar_batch_is_one_clear_error(tmp_path):
+    write_cifar(tmp_path / "cifar-10-batches-py", np.zeros((2, 3072), np.uint8), [0, 1])
+    path = tmp_path / "cifar-10-batches-py" / "data_batch_1"
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(data.DatasetCorrupt, match="not a readable CIFAR-10 batch"):
+        data.load_dataset("cifar10", tmp_path, download=False)
+
+
+def test_a_tiny_pickle_cannot_make_a_huge_array(tmp_path):
+    """A pickle of under 100 bytes that asks numpy for a 2 GB void dtype is refused before any allocation."""
+
+    class HugeDtype:
+        def __reduce__(self):
+            return (np.dtype, ("V2000000000", False, True))
+
+    raw = pickle.dumps({b"data": HugeDtype(), b"labels": []}, protocol=3)
+    assert len(raw) < 100
+    folder = tmp_path / "cifar-10-batches-py"
+    folder.mkdir()
+    for fname in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (folder / fname).write_bytes(raw)
+    with pytest.raises(data.DatasetCorrupt, match="refused numpy dtype"):
+        data.load_dataset("cifar10", tmp_path, download=False)
+
+
+def test_cifar_batch_over_the_size_cap_is_refused_unread(tmp_path, monkeypatch):
+    write_cifar(tmp_path / "cifar-10-batches-py", np.zeros((2, 3072), np.uint8), [0, 1])
+    monkeypatch.setattr(data, "CIFAR_BATCH_CAP", 100)
+    with pytest.raises(data.DatasetCorrupt, match="larger than a CIFAR-10 batch"):
+        data.load_dataset("cifar10", tmp_path, download=False)
+
+
+def test_mnist_labels_out_of_range_or_3d_are_refused(tmp_path):
+    make_idx_folder(tmp_path)
+    write_idx(tmp_path / "mnist" / "train-labels-idx1-ubyte.gz", np.full(20, 200))
+    with pytest.raises(data.DatasetCorrupt, match="labels must be 0..9, found 200"):
+        data.load_dataset("mnist", tmp_path, download=False)
+    write_idx(tmp_path / "mnist" / "train-labels-idx1-ubyte.gz", np.zeros((20, 28, 28)))
+    with pytest.raises(data.DatasetCorrupt, match="in one dimension"):
+        data.load_dataset("mnist", tmp_path, download=False)
+
+
+def test_idx_gzip_bomb_is_refused(tmp_path, monkeypatch):
+    make_idx_folder(tmp_path)
+    monkeypatch.setattr(data, "IDX_CAP", 1000)
+    with pytest.raises(data.DatasetCorrupt, match="unpacks to more than"):
+        data.load_dataset("mnist", tmp_path, download=False)
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "reason"),
+    [
+        (np.zeros((32, 32, 3, 4), np.float64), np.ones((4, 1)), "X must be uint8"),
+        (np.zeros((32, 32, 3, 4), np.uint8), np.array([[1.5], [2], [3], [4]]), "whole numbers"),
+        (np.zeros((32, 32, 3, 4), np.uint8), np.array([[0], [2], [3], [4]]), "1..10"),
+        (np.zeros((32, 32, 3, 4), np.uint8), np.array([[1], [2], [3]]), "4 images need 4 labels"),
+    ],
+    ids=["float-X", "fractional-y", "label-0", "label-count"],
+)
+def test_bad_svhn_mat_is_refused(tmp_path, x, y, reason):
+    from scipy.io import savemat
+
+    (tmp_path / "svhn").mkdir()
+    for split in ("train", "test"):
+        savemat(tmp_path / "svhn" / f"{split}_32x32.mat", {"X": x, "y": y})
+    with pytest.raises(data.DatasetCorrupt, match=reason):
+        data.load_dataset("svhn", tmp_path, download=False)
 
 
 def test_smoke_mode_subsamples(tmp_path, monkeypatch):

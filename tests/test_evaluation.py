@@ -50,14 +50,32 @@ def test_run_evaluation_with_a_dataset(tmp_path):
     assert len(history["val_loss"]) == 2
 
 
-def test_run_evaluation_reports_missing_model_clearly(tmp_path, capsys):
-    assert evaluation.run_evaluation("absent", build_model, SPLIT, tmp_path, train=False) is None
+def test_run_evaluation_raises_on_a_missing_model_when_it_may_not_train(tmp_path, capsys, monkeypatch):
+    from helpers.cache import CacheMiss
+
+    with pytest.raises(CacheMiss, match="no cached artifact 'absent'") as info:
+        evaluation.run_evaluation("absent", build_model, SPLIT, tmp_path, train=False)
+    assert info.value._render_traceback_() == [f"CacheMiss: {info.value}"], "one line in a notebook"
     assert "could not be loaded" in capsys.readouterr().out
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "require")
+    with pytest.raises(CacheMiss):
+        evaluation.run_evaluation("absent", build_model, SPLIT, tmp_path)
+
+
+def test_run_evaluation_follows_retrain_mode(tmp_path, monkeypatch):
+    calls = []
+    original = training._original_fit
+    monkeypatch.setattr(training, "_original_fit", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    evaluation.run_evaluation("again", build_model, SPLIT, tmp_path, epochs=1, batch_size=8)
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "retrain")
+    evaluation.run_evaluation("again", build_model, SPLIT, tmp_path, epochs=1, batch_size=8)
+    assert calls == [1, 1], "retrain mode trains although the model is cached"
 
 
 @pytest.mark.parametrize("builder", [lambda: None, lambda: "not a model"])
-def test_run_evaluation_bad_builder_gives_message_not_crash(tmp_path, capsys, builder):
-    assert evaluation.run_evaluation("bad", builder, SPLIT, tmp_path) is None
+def test_run_evaluation_bad_builder_says_so_and_raises(tmp_path, capsys, builder):
+    with pytest.raises(TypeError):
+        evaluation.run_evaluation("bad", builder, SPLIT, tmp_path)
     assert "Model is not built correctly" in capsys.readouterr().out
 
 

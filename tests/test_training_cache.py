@@ -53,7 +53,8 @@ def fit_counter(monkeypatch):
 def run(name="m", builder=None, x=X, y=Y, **kw):
     kw.setdefault("epochs", 2)
     kw.setdefault("batch_size", 16)
-    return fit_cached(name, builder or make_builder(), x, y, validation_data=VAL, verbose=0, **kw)
+    kw.setdefault("validation_data", VAL)
+    return fit_cached(name, builder or make_builder(), x, y, verbose=0, **kw)
 
 
 def test_first_call_trains_and_writes_model_history_manifest(cache_dir, fit_counter):
@@ -304,3 +305,39 @@ def test_machine_description_counts_the_cores_a_pinned_run_may_use(monkeypatch):
     monkeypatch.setattr(training.os, "sched_getaffinity", lambda pid: {1}, raising=False)
     machine = training.machine_description()
     assert machine["cores_usable"] == 1 and machine["cpus"] == os.cpu_count()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "reason"),
+    [
+        ({"x": np.where(np.arange(X.size).reshape(X.shape) == 5, np.nan, X)}, "x/y inputs contain NaN"),
+        ({"validation_data": (X[:8], np.full_like(Y[:8], np.inf))}, "validation_data targets contain NaN or infinite"),
+        ({"y": Y[:10]}, "64 inputs but 10 targets"),
+        ({"test_data": (X[:5], Y[:6])}, "test_data: 5 inputs but 6 targets"),
+    ],
+    ids=["nan-x", "inf-val-y", "short-y", "mismatched-test"],
+)
+def test_bad_training_data_is_refused_before_anything_trains(cache_dir, fit_counter, kwargs, reason):
+    from helpers.training import BadTrainingData
+
+    with pytest.raises(BadTrainingData, match=reason):
+        run("bad", **kwargs)
+    assert fit_counter == [] and not list(cache_dir.rglob("bad*"))
+
+
+def test_helper_errors_show_as_one_line_in_a_notebook(tmp_path):
+    import nbformat
+    from conftest import ROOT
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                f"import helpers as hp\nhp.load_dataset('svhn', {str(tmp_path)!r}, download=False)"
+            )
+        ]
+    )
+    NotebookClient(nb, allow_errors=True, resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    (error,) = nb.cells[0].outputs
+    assert error.output_type == "error" and error.ename == "DatasetUnavailable"
+    assert len(error.traceback) == 1 and error.traceback[0].startswith("DatasetUnavailable: Dataset 'svhn'")
