@@ -31,6 +31,7 @@ from typing import Any
 
 import keras
 import numpy as np
+from filelock import FileLock
 
 from helpers import cache, fingerprint, settings
 from helpers.errors import OneLineError
@@ -126,13 +127,7 @@ class _EpochCheckpoint(keras.callbacks.Callback):
         if time.perf_counter() - self._last_save < CHECKPOINT_EVERY_SECONDS:
             return
         self._last_save = time.perf_counter()
-        with cache.atomic_path(self.folder / "state.keras") as tmp:
-            self.model.save(tmp)
-        elapsed = self.seconds + time.perf_counter() - self._t0
-        cache.write_json_atomic(
-            self.folder / "progress.json",
-            {"fingerprint": self.digest, "history": self.history, "seconds": elapsed},
-        )
+        save_progress(self.folder, self.model, self.digest, self.history, self.seconds + time.perf_counter() - self._t0)
 
 
 class _RestoreCallbackState(keras.callbacks.Callback):
@@ -160,17 +155,45 @@ class _RestoreCallbackState(keras.callbacks.Callback):
                     cb.best, cb.best_epoch, cb.wait = value, epoch, 0
 
 
+def save_progress(folder: Any, model: keras.Model, digest: str, history: dict, seconds: float) -> None:
+    """Save resume state as one unit: the model of epoch E, then ``progress.json`` naming it by E and SHA-256.
+
+    A kill between the two writes leaves the previous progress pointing at the
+    previous state file, which is only deleted once the new progress is written;
+    so a resume never pairs a history with a model of another epoch.
+    """
+    epochs = len(history.get("loss", []))
+    state = folder / f"state-{epochs}.keras"
+    folder.mkdir(parents=True, exist_ok=True)
+    with cache.atomic_path(state) as tmp:
+        model.save(tmp)
+    progress = {"fingerprint": digest, "history": history, "seconds": seconds, "state": state.name}
+    cache.write_json_atomic(folder / "progress.json", {**progress, "state_sha256": cache.sha256_file(state)})
+    for old in folder.glob("state*.keras"):
+        if old != state:
+            old.unlink(missing_ok=True)
+
+
 def _load_progress(folder: Any, digest: str) -> tuple[keras.Model | None, dict, float]:
     progress = cache.read_manifest(folder / "progress.json")
     if not progress or progress.get("fingerprint") != digest:
         shutil.rmtree(folder, ignore_errors=True)
         return None, {}, 0.0
+    history, state = progress.get("history", {}), folder / str(progress.get("state", ""))
+    consistent = (
+        state.parent == folder
+        and state.name == f"state-{len(history.get('loss', []))}.keras"
+        and state.is_file()
+        and cache.sha256_file(state) == progress.get("state_sha256")
+    )
     try:
-        model = cache.load_model(folder / "state.keras")
+        if not consistent:
+            raise cache.CacheCorrupt("resume state does not match its progress record")
+        model = cache.load_model(state)
     except cache.CacheCorrupt:
         shutil.rmtree(folder, ignore_errors=True)
         return None, {}, 0.0
-    return model, progress["history"], float(progress.get("seconds", 0.0))
+    return model, history, float(progress.get("seconds", 0.0))
 
 
 def _is_array_data(x: Any) -> bool:
@@ -326,23 +349,37 @@ def fit_cached(
             "train it first (IMGCLS_CACHE_MODE=train), or check IMGCLS_CACHE_DIR"
         )
 
-    job = _Job(
-        name,
-        p,
-        spec,
-        digest,
-        x,
-        y,
-        validation_data,
-        test_data,
-        user_callbacks,
-        fit_params,
-        description,
-        verbose,
-        keep_model,
-    )
-    model, history = _train(job, model)
-    return (model if return_model else None), history
+    p["partial"].parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(p["partial"]) + ".lock"):  # one process per name: artifacts of two runs never mix
+        if not wants_retrain:
+            again = cache.read_manifest(p["manifest"])  # another process may have finished it meanwhile
+            if (
+                again is not None
+                and again.get("fingerprint") == digest
+                and not cache.verify_files(name, again, cache_dir)
+            ):
+                print(f"[cache] loaded {name} (trained meanwhile by another process)")
+                loaded = cache.load_model(p["model"]) if return_model else None
+                return loaded, cache.load_history(p["history"])
+        else:
+            shutil.rmtree(p["partial"], ignore_errors=True)  # retrain means from scratch, never a leftover state
+        job = _Job(
+            name,
+            p,
+            spec,
+            digest,
+            x,
+            y,
+            validation_data,
+            test_data,
+            user_callbacks,
+            fit_params,
+            description,
+            verbose,
+            keep_model,
+        )
+        model, history = _train(job, model)
+        return (model if return_model else None), history
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import shutil
 
 import keras
 import numpy as np
@@ -341,3 +342,82 @@ def test_helper_errors_show_as_one_line_in_a_notebook(tmp_path):
     (error,) = nb.cells[0].outputs
     assert error.output_type == "error" and error.ename == "DatasetUnavailable"
     assert len(error.traceback) == 1 and error.traceback[0].startswith("DatasetUnavailable: Dataset 'svhn'")
+
+
+def interrupt_after(epochs_done: int):
+    class StopAfter(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == epochs_done:
+                raise KeyboardInterrupt
+
+    return StopAfter()
+
+
+def test_a_kill_between_state_and_progress_resumes_from_the_matching_epoch(cache_dir, monkeypatch):
+    with pytest.raises(KeyboardInterrupt):
+        run(epochs=4, callbacks=[interrupt_after(2)])
+    folder = cache.paths("m")["partial"]
+    assert sorted(p.name for p in folder.glob("state*.keras")) == ["state-2.keras"]
+    # the next save wrote the epoch-3 model, then the session died before progress.json was updated
+    shutil.copy(folder / "state-2.keras", folder / "state-3.keras")
+    model, history, _ = training._load_progress(
+        folder, json.loads((folder / "progress.json").read_text())["fingerprint"]
+    )
+    assert model is not None and len(history["loss"]) == 2, "epoch 2's history with epoch 2's model"
+
+
+def test_resume_state_that_does_not_match_its_record_is_discarded(cache_dir):
+    with pytest.raises(KeyboardInterrupt):
+        run(epochs=4, callbacks=[interrupt_after(2)])
+    folder = cache.paths("m")["partial"]
+    digest = json.loads((folder / "progress.json").read_text())["fingerprint"]
+    small_model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(3, activation="softmax")])
+    small_model.compile(loss="categorical_crossentropy")
+    small_model.save(folder / "state-2.keras")  # swapped under the same name
+    assert training._load_progress(folder, digest) == (None, {}, 0.0)
+    assert not folder.exists()
+
+
+def test_retrain_mode_starts_from_scratch_not_from_leftover_state(cache_dir, monkeypatch):
+    run(epochs=2)
+    starts = []
+    original = training._original_fit
+
+    def interrupted_fit(self, *args, **kwargs):
+        starts.append(kwargs["initial_epoch"])
+        if len(starts) == 1:
+            kwargs["epochs"] = 1  # the retrain is killed after one epoch, leaving resume state ...
+            original(self, *args, **kwargs)
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_original_fit", interrupted_fit)
+    with pytest.raises(KeyboardInterrupt):
+        run(epochs=2, mode="retrain")
+    run(epochs=2, mode="retrain")  # ... which a new retrain does not pick up
+    assert starts == [0, 0]
+
+
+def test_a_second_process_waits_for_the_first_and_then_loads_its_result(cache_dir, tmp_path, monkeypatch):
+    import threading
+
+    from filelock import FileLock
+
+    other = tmp_path / "other_cache"
+    run("shared", cache_dir=other)  # what the "first process" will have finished
+    p = cache.paths("shared")
+    p["partial"].parent.mkdir(parents=True, exist_ok=True)
+    calls, result = [], {}
+    original = training._original_fit
+    monkeypatch.setattr(training, "_original_fit", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+    with FileLock(str(p["partial"]) + ".lock"):  # the first process is training "shared"
+        waiter = threading.Thread(target=lambda: result.update(out=run("shared")))
+        waiter.start()
+        waiter.join(timeout=3)
+        assert waiter.is_alive(), "the second process waits for the lock"
+        for kind in ("model", "history", "manifest"):  # the first process finishes
+            p[kind].parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(cache.paths("shared", other)[kind], p[kind])
+    waiter.join(timeout=60)
+    assert calls == [], "it loaded the finished run instead of training again"
+    assert len(result["out"][1]["loss"]) == 2

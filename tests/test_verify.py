@@ -45,6 +45,7 @@ def trained_cache(cache_dir, monkeypatch):
         "weak", build, X[:300], Y[:300], validation_data=(X_VAL, Y_VAL), epochs=1, batch_size=300, seed=3, verbose=0
     )
     monkeypatch.setattr(verify, "standard_splits", lambda: iter([("toy validation", X_VAL, Y_VAL)]))
+    verify.write_index(cache_dir)
     return cache_dir
 
 
@@ -105,7 +106,105 @@ def test_deleted_files_are_caught(trained_cache):
     cache.paths("good")["history"].unlink()
     assert statuses()[("good", "")].status == "MISSING"
     cache.paths("weak")["manifest"].unlink()
-    assert statuses()[("weak", "")].detail == "model file without a manifest entry"
+    weak = {r.status: r.detail for r in verify.verify_all() if r.name == "weak"}
+    assert weak == {
+        "MISSING": "the notebooks need this entry; its manifest is gone",
+        "ORPHAN": "model or history file without a manifest entry",
+    }
+    assert verify.main([]) == 1
+
+
+def test_an_entry_deleted_entirely_is_missing_by_the_index(trained_cache):
+    for kind in ("model", "history", "manifest"):
+        cache.paths("weak")[kind].unlink()
+    (row,) = [r for r in verify.verify_all() if r.name == "weak"]
+    assert row.status == "MISSING"
+    assert verify.main([]) == 1
+
+
+def forge_manifest(name, edit):
+    p = cache.paths(name)
+    entry = json.loads(p["manifest"].read_text())
+    edit(entry)
+    p["manifest"].write_text(json.dumps(entry))
+
+
+def test_a_forged_best_block_is_caught(trained_cache):
+    forge_manifest("good", lambda e: e["metrics"]["best"].update(val_accuracy=0.999))
+    row = statuses()[("good", "")]
+    assert row.status == "STALE" and "best" in row.detail
+
+
+def test_accuracy_raised_by_less_than_the_old_tolerance_is_caught(trained_cache):
+    forge_manifest("good", lambda e: e["metrics"]["test"].update(accuracy=e["metrics"]["test"]["accuracy"] + 0.0019))
+    assert statuses()[("good", "test_accuracy")].status == "MISMATCH"
+
+
+def test_no_dataset_is_a_failure_not_a_silent_pass(trained_cache, monkeypatch):
+    monkeypatch.setattr(verify, "standard_splits", lambda: iter([]))
+    row = statuses()[("good", "val_accuracy")]
+    assert row.status == "NO DATA" and "IMGCLS_DATA_DIR" in row.detail
+    assert verify.main([]) == 1
+
+
+def test_data_pointed_elsewhere_cannot_skip_remeasurement(trained_cache):
+    forge_manifest("good", lambda e: e["spec"]["data"].update(validation=["0" * 32, "0" * 32]))
+    assert statuses()[("good", "val_accuracy")].status in ("NO DATA", "STALE")
+    assert verify.main([]) == 1
+
+
+def test_a_malformed_entry_is_one_fail_row_and_verify_finishes(trained_cache):
+    forge_manifest("good", lambda e: e.update(files="not a dict", metrics=[1, 2]))
+    rows = verify.verify_all()
+    bad = [r for r in rows if r.name == "good"]
+    assert len(bad) == 1 and bad[0].status in ("FAIL", "CORRUPT")
+    assert any(r.name == "weak" and r.status == "OK" for r in rows), "the other entries are still checked"
+
+
+def test_a_model_that_saw_the_test_set_is_flagged(cache_dir, monkeypatch):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(250, 6)).astype(np.float32)
+    y = keras.utils.to_categorical(rng.integers(0, 3, 250), 3).astype(np.float32)  # random: only memory helps
+    train, val, test = slice(0, 150), slice(150, 200), slice(200, 250)
+
+    def build_big():
+        model = keras.Sequential(
+            [keras.Input((6,)), keras.layers.Dense(128, activation="relu"), keras.layers.Dense(3, activation="softmax")]
+        )
+        model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    cheat_x, cheat_y = np.concatenate([x[train], x[test]]), np.concatenate([y[train], y[test]])
+    fit_cached(
+        "cheat",
+        build_big,
+        cheat_x,
+        cheat_y,
+        validation_data=(x[val], y[val]),
+        test_data=(x[test], y[test]),
+        epochs=150,
+        batch_size=200,
+        verbose=0,
+    )
+    monkeypatch.setattr(verify, "standard_splits", lambda: iter([("v", x[val], y[val]), ("t", x[test], y[test])]))
+    row = statuses()[("cheat", "test - val")]
+    assert row.status == "ANOMALY" and "test set" in row.detail
+
+
+def test_a_forged_prediction_cache_is_caught(trained_cache):
+    from helpers import interpret
+
+    interpret.cached_predictions("toy_preds", ["good"], X_VAL)
+    ok = {r.name: r for r in verify.verify_all()}["predictions/toy_preds"]
+    assert ok.status == "OK" and ok.measured <= verify.PREDICTION_TOLERANCE
+    path = trained_cache / "histories" / "predictions" / "toy_preds.npz"
+    with np.load(path) as stored:
+        key, predictions = str(stored["key"]), stored["predictions"].copy()
+    predictions[...] = 0
+    predictions[..., 0] = 1.0  # every image "predicted" as class 0
+    np.savez(path, key=key, predictions=predictions)
+    forged = {r.name: r for r in verify.verify_all()}["predictions/toy_preds"]
+    assert forged.status == "MISMATCH"
     assert verify.main([]) == 1
 
 
