@@ -238,21 +238,6 @@ def list_entries(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:
     return entries
 
 
-def invalidate(name: str, cache_dir: str | os.PathLike | None = None) -> list[Path]:
-    """Delete a cache entry (manifest first), so the next run retrains it.
-
-    Returns:
-        The files that were removed.
-    """
-    removed = []
-    p = paths(name, cache_dir)
-    for kind in ("manifest", "model", "history"):
-        if p[kind].exists():
-            p[kind].unlink()
-            removed.append(p[kind])
-    return removed
-
-
 def manifest(name: str, cache_dir: str | os.PathLike | None = None) -> dict:
     """Return the manifest entry of a cached run (training time, metrics, ...).
 

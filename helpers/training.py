@@ -19,6 +19,7 @@ run with the same fingerprint continues from the last finished epoch.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import os
 import platform
@@ -46,27 +47,53 @@ VALIDATION_BATCH_SIZE = 1024
 #: the last save, so short epochs do not pay for a full model save each time.
 CHECKPOINT_EVERY_SECONDS = 30.0
 
-FIT_CALLS = {"count": 0}
-
 
 class TrainingForbidden(OneLineError, RuntimeError):
     """``fit`` was called while the cache mode is ``require``."""
 
 
 _original_fit = keras.Model.fit
+FORBIDDEN = (
+    "require-cache mode (IMGCLS_CACHE_MODE=require or stop_training=True) never trains: {what} was called; "
+    "use fit_cached with a cached name"
+)
+
+
+def forbid_in_require_mode(function: Callable, what: str) -> Callable:
+    """Wrap a training entry point so that it raises :class:`TrainingForbidden` in require mode."""
+
+    @functools.wraps(function)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if settings.cache_mode() == "require":
+            raise TrainingForbidden(FORBIDDEN.format(what=what))
+        return function(*args, **kwargs)
+
+    return guarded
 
 
 def _guarded_fit(self: keras.Model, *args: Any, **kwargs: Any) -> Any:
     if settings.cache_mode() == "require":
-        raise TrainingForbidden(
-            "require-cache mode (IMGCLS_CACHE_MODE=require or stop_training=True) "
-            "never trains; use fit_cached with a cached name instead of model.fit"
-        )
-    FIT_CALLS["count"] += 1
+        raise TrainingForbidden(FORBIDDEN.format(what="model.fit"))
     return _original_fit(self, *args, **kwargs)
 
 
-keras.Model.fit = _guarded_fit
+def _guard_every_training_path() -> None:
+    """fit, train_on_batch (also called on the backend trainer class) and every optimizer update."""
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+    from keras.src.optimizers.base_optimizer import BaseOptimizer
+    from keras.src.optimizers.loss_scale_optimizer import LossScaleOptimizer
+
+    keras.Model.fit = _guarded_fit
+    for owner, method in (
+        (TensorFlowTrainer, "fit"),
+        (TensorFlowTrainer, "train_on_batch"),
+        (BaseOptimizer, "apply"),
+        (LossScaleOptimizer, "apply"),
+    ):
+        setattr(owner, method, forbid_in_require_mode(getattr(owner, method), f"{owner.__name__}.{method}"))
+
+
+_guard_every_training_path()
 
 
 def library_versions() -> dict[str, str]:

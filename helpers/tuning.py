@@ -18,6 +18,7 @@ import keras_tuner as kt
 import pandas as pd
 
 from helpers import settings
+from helpers.training import TrainingForbidden
 
 
 class _NoCheckpointRandomSearch(kt.RandomSearch):
@@ -77,6 +78,14 @@ def random_search(
         )
     if reloading:
         print(f"Reloaded the search {name!r} from histories/tuner/{name}/")
+    if settings.cache_mode() == "require":
+        finished = [t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"]
+        if len(finished) < max_trials:
+            raise TrainingForbidden(
+                f"require-cache mode never trains: the search {name!r} has {len(finished)} of {max_trials} "
+                "trials finished; run it in train mode first"
+            )
+        return tuner  # never call search(): it would write trial files
     # With overwrite=False a finished search is reloaded and search() returns
     # at once without training; an interrupted one continues with the next trial.
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience)

@@ -150,6 +150,21 @@ def test_run_sweep_caches_every_run(cache_dir, fit_counter, capsys):
     assert "sw:" not in capsys.readouterr().err, "a sweep loaded from the cache shows no progress bar"
 
 
+def test_an_unfinished_search_never_trains_or_writes_in_require_mode(cache_dir, fit_counter, monkeypatch):
+    from helpers.training import TrainingForbidden
+
+    def build(hp_):
+        return models.compile_classifier(models.build_mlp((8, 8, 1), [hp_.Choice("width", [2, 4])], num_classes=3))
+
+    tuning.random_search("u", build, X, Y, validation_data=(X[:10], Y[:10]), max_trials=1, epochs=1, batch_size=16)
+    files = {p: p.stat().st_mtime_ns for p in (cache_dir / "histories" / "tuner").rglob("*") if p.is_file()}
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "require")
+    with pytest.raises(TrainingForbidden, match="1 of 2 trials"):
+        tuning.random_search("u", build, X, Y, validation_data=(X[:10], Y[:10]), max_trials=2, epochs=1, batch_size=16)
+    after = {p: p.stat().st_mtime_ns for p in (cache_dir / "histories" / "tuner").rglob("*") if p.is_file()}
+    assert after == files and len(fit_counter) == 1
+
+
 def test_random_search_reloads_without_training(cache_dir, fit_counter, capsys):
     def build(hp_):
         width = hp_.Choice("width", [2, 4, 8])

@@ -134,6 +134,43 @@ def test_fit_is_forbidden_in_require_mode(cache_dir):
         model.fit(X, Y, epochs=1, verbose=0)
 
 
+def trainer_class():
+    from keras.src.backend.tensorflow.trainer import TensorFlowTrainer
+
+    return TensorFlowTrainer
+
+
+def gradient_tape_step(model):
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        loss = keras.losses.categorical_crossentropy(Y, model(X))
+    grads = tape.gradient(loss, model.trainable_variables)
+    model.optimizer.apply_gradients(zip(grads, model.trainable_variables))
+
+
+@pytest.mark.parametrize(
+    "train",
+    [
+        lambda m: m.train_on_batch(X, Y),
+        lambda m: trainer_class().fit(m, X, Y, epochs=1, verbose=0),  # the backend trainer's fit, called directly
+        gradient_tape_step,
+    ],
+    ids=["train_on_batch", "trainer-fit", "gradient-tape"],
+)
+def test_every_training_path_is_forbidden_in_require_mode(cache_dir, train, monkeypatch):
+    model = make_builder()()
+    model.optimizer.build(model.trainable_variables)
+    before = [w.copy() for w in model.get_weights()]
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "require")
+    with pytest.raises(training.TrainingForbidden):
+        train(model)
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights())), "no weight changed"
+    monkeypatch.delenv("IMGCLS_CACHE_MODE")
+    train(model)  # the same call trains outside require mode
+    assert not all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
 def test_retrain_mode_and_pattern_force_training(cache_dir, monkeypatch, fit_counter):
     run()
     run(mode="retrain")
