@@ -239,6 +239,18 @@ def _build(build_model: Callable[[], Any], seed: int) -> keras.Model:
     return model
 
 
+def keras_limits_problem() -> str:
+    """A one-line reason when Keras' debugging limits are set (they cut training and evaluation short), else ''."""
+    limits = {
+        "KERAS_MAX_EPOCHS / keras.config.set_max_epochs": keras.config.max_epochs(),
+        "KERAS_MAX_STEPS_PER_EPOCH / keras.config.set_max_steps_per_epoch": keras.config.max_steps_per_epoch(),
+    }
+    set_ = [f"{name} = {value!r}" for name, value in limits.items() if value is not None]
+    if not set_:
+        return ""
+    return f"{'; '.join(set_)} would cut runs short while the cache records them as full: unset it and restart"
+
+
 class BadTrainingData(OneLineError, ValueError):
     """Training inputs that would train (and cache) garbage: non-finite values or mismatched lengths."""
 
@@ -329,6 +341,8 @@ def fit_cached(
     if not keep_model and return_model:
         raise ValueError("keep_model=False stores no model file: pass return_model=False as well")
     check_training_arrays(x, y, validation_data, test_data)
+    if keras_limits_problem():
+        raise TrainingForbidden(keras_limits_problem())
     p = cache.paths(name, cache_dir)
     if settings.smoke_mode():
         epochs = min(epochs, 1)

@@ -338,6 +338,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_index:
         print(f"wrote {write_index(args.cache_dir or settings.cache_dir())}")
         return 0
+    from helpers.training import keras_limits_problem
+
+    if keras_limits_problem():  # evaluation would see a few batches only
+        print(f"verify refused: {keras_limits_problem()}")
+        return 1
     rows = verify_all(args.cache_dir, args.patterns or None)
     if not rows:
         print("no cache entries found")

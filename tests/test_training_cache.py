@@ -458,3 +458,24 @@ def test_a_second_process_waits_for_the_first_and_then_loads_its_result(cache_di
     waiter.join(timeout=60)
     assert calls == [], "it loaded the finished run instead of training again"
     assert len(result["out"][1]["loss"]) == 2
+
+
+def test_training_data_edited_in_place_is_a_miss(cache_dir, fit_counter):
+    x = X.copy()
+    run("inplace", x=x)
+    x[0, 0] += 1.0  # the same array object, different content
+    run("inplace", x=x)
+    assert len(fit_counter) == 2
+
+
+def test_keras_debugging_limits_are_refused_not_recorded_as_full_runs(cache_dir, fit_counter):
+    from helpers import verify
+
+    keras.config.set_max_epochs(1)
+    try:
+        with pytest.raises(training.TrainingForbidden, match="KERAS_MAX_EPOCHS"):
+            run("limited", epochs=3)
+        assert verify.main([]) == 1
+    finally:
+        keras.config.set_max_epochs(None)
+    assert fit_counter == [] and not cache.paths("limited")["manifest"].exists()
