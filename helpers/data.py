@@ -337,44 +337,76 @@ def _from_folder(name: str, root: Path) -> tuple[tuple, tuple] | None:
     return None
 
 
-_DOWNLOAD_HOSTS = {
-    "mnist": "storage.googleapis.com",
-    "fashion_mnist": "storage.googleapis.com",
-    "cifar10": "www.cs.toronto.edu",
-    "svhn": "ufldl.stanford.edu",
+# The original files, where they are published and their published checksums (SVHN: MD5 from the
+# dataset's page as torchvision records them; CIFAR-10: the SHA-256 keras.datasets checks).
+ORIGINALS = {
+    "svhn": (
+        _SVHN_URL,
+        {"train_32x32.mat": "e26dedcc434d2e4c54c9b2d4a06d8373", "test_32x32.mat": "eb5a983be6a315427106f1b164d9cef3"},
+    ),
+    "cifar10": (
+        "https://www.cs.toronto.edu/~kriz/",
+        {"cifar-10-python.tar.gz": "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce"},
+    ),
 }
+_KERAS_HOSTS = {"mnist": "storage.googleapis.com", "fashion_mnist": "storage.googleapis.com"}
 
 
-def _reachable(host: str, port: int = 443, timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to ``host`` can be opened (a quick offline check)."""
+def _reachable(url: str, timeout: float = 3.0) -> bool:
+    """Whether a TCP connection to the host of ``url`` can be opened (a quick offline check)."""
     import socket
+    from urllib.parse import urlsplit
 
+    parts = urlsplit(url if "//" in url else f"https://{url}/")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        with socket.create_connection((host, port), timeout=timeout):
+        with socket.create_connection((parts.hostname, port), timeout=timeout):
             return True
     except OSError:
         return False
 
 
-def _download(name: str) -> tuple[tuple, tuple]:
-    """Fetch ``name`` the normal way (needs internet)."""
+def fetch_original(name: str, fname: str, *, extract_to: str | None = None) -> str:
+    """Download one original file of ``name`` into Keras' download cache, from the mirror if one is set.
+
+    Args:
+        name: ``"svhn"`` or ``"cifar10"``.
+        fname: The original file name, e.g. ``"train_32x32.mat"``.
+        extract_to: Unpack an archive into this folder of the cache (Keras' name for it).
+
+    Returns:
+        The path of the file, or of the unpacked folder.
+    """
     import keras
 
-    host = _DOWNLOAD_HOSTS[name]
-    if not _reachable(host, 80 if name == "svhn" else 443):
-        raise ConnectionError(f"{host} cannot be reached (no internet?)")
+    base, checksums = ORIGINALS[name]
+    origin = (settings.mirror_url() or base) + fname
+    if not _reachable(origin):
+        raise ConnectionError(f"{origin} cannot be reached (no internet, or IMGCLS_MIRROR is down?)")
+    checksum = checksums[fname] if settings.verify_download_checksums() else None
+    home = keras_cache_dir().parent  # where load_dataset looks, even if KERAS_HOME changed since import
+    home.mkdir(parents=True, exist_ok=True)  # else Keras falls back to /tmp/.keras
+    home = str(home)
+    if extract_to:
+        return keras.utils.get_file(
+            extract_to, origin, file_hash=checksum, extract=True, cache_subdir="datasets", cache_dir=home
+        )
+    return keras.utils.get_file(fname, origin, file_hash=checksum, cache_subdir=f"datasets/{name}", cache_dir=home)
+
+
+def _download(name: str) -> tuple[tuple, tuple]:
+    """Fetch ``name`` the normal way (needs internet, or the mirror)."""
+    import keras
 
     if name == "svhn":
-        files = [
-            keras.utils.get_file(f, _SVHN_URL + f, cache_subdir="datasets/svhn")
-            for f in ("train_32x32.mat", "test_32x32.mat")
-        ]
-        return load_svhn_mat(files[0]), load_svhn_mat(files[1])
-    loader = {
-        "mnist": keras.datasets.mnist,
-        "fashion_mnist": keras.datasets.fashion_mnist,
-        "cifar10": keras.datasets.cifar10,
-    }[name]
+        train, test = (fetch_original(name, f) for f in ("train_32x32.mat", "test_32x32.mat"))
+        return load_svhn_mat(train), load_svhn_mat(test)
+    if name == "cifar10":
+        folder = fetch_original(name, "cifar-10-python.tar.gz", extract_to="cifar-10-batches-py-target")
+        return _load_cifar_folder(Path(folder) / "cifar-10-batches-py")
+    if not _reachable(_KERAS_HOSTS[name]):
+        raise ConnectionError(f"{_KERAS_HOSTS[name]} cannot be reached (no internet?)")
+    loader = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}[name]
     (x_tr, y_tr), (x_te, y_te) = loader.load_data()
     return (x_tr, y_tr.reshape(-1).astype(np.int64)), (x_te, y_te.reshape(-1).astype(np.int64))
 

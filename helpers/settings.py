@@ -16,6 +16,14 @@ suite) can be steered from outside, e.g. by the test-suite or a grader:
 ``IMGCLS_SMOKE``          ``1``: tiny data and one epoch, for fast tests.
 ``IMGCLS_PARTIAL_DIR``    where unfinished runs keep their per-epoch state
                           (default ``<cache>/.cache/partial``).
+``IMGCLS_MIRROR``         a URL (``http://host/path/``) that serves the original
+                          download files under their real names
+                          (``train_32x32.mat``, ``cifar-10-python.tar.gz``);
+                          used instead of the original sites, e.g. a
+                          classroom's local copy.
+``IMGCLS_UNVERIFIED_DOWNLOADS``  ``1``: skip the published checksums of
+                          downloads. Only for tests, whose stand-in files
+                          cannot match them.
 ========================  =====================================================
 """
 
@@ -80,3 +88,14 @@ def forced_retrain(name: str) -> bool:
 def smoke_mode() -> bool:
     """Return True when ``IMGCLS_SMOKE`` asks for a tiny, fast run."""
     return os.environ.get("IMGCLS_SMOKE", "").strip().lower() in {"1", "true", "yes"}
+
+
+def mirror_url() -> str | None:
+    """The download mirror from ``IMGCLS_MIRROR`` (ending in ``/``), or None for the original sites."""
+    url = os.environ.get("IMGCLS_MIRROR", "").strip()
+    return (url.rstrip("/") + "/") if url else None
+
+
+def verify_download_checksums() -> bool:
+    """False only when a test sets ``IMGCLS_UNVERIFIED_DOWNLOADS=1`` for its stand-in files."""
+    return os.environ.get("IMGCLS_UNVERIFIED_DOWNLOADS", "").strip() not in {"1", "true", "yes"}

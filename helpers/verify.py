@@ -41,11 +41,15 @@ from helpers.data import DatasetUnavailable, load_dataset
 
 # Re-evaluating a stored model on the same data with the same library versions gives the recorded
 # accuracy again, except that a bfloat16 model may flip one image: measured on the committed cache, the
-# largest difference is one test image of 10 000 (fashion_cnn_wide_all). So: one image, plus round-off.
-TOLERANCE = 1.0001e-4
+# largest difference is one test image of 10 000 (fashion_cnn_wide_all: 0.9404 recorded, 0.9403
+# re-measured, 1.00017e-4 apart as float32). So: one image of 10 000, plus float32 rounding.
+TOLERANCE = 1.5e-4
 INDEX = Path("histories") / "index.json"
 SAMPLE_PER_CLASS = 20  # images per class re-predicted for each prediction cache
-PREDICTION_TOLERANCE = 1e-4  # probabilities; re-predicting the same images gives them to float32 round-off
+# Probabilities. float32 models re-predict a sample to round-off; bfloat16 models (8-bit mantissa) give
+# slightly different probabilities when the images are batched differently: measured on the committed
+# caches, at most 1.4e-3 (fashion_cnns_test). A forged cache differs by far more.
+PREDICTION_TOLERANCE = {"float32": 1e-4, "bfloat16": 2e-3}
 
 
 @dataclass
@@ -271,7 +275,8 @@ def verify_predictions(path: Path, data: DataIndex, entries: dict[str, dict], ro
     models = [cache.load_model(cache.paths(n, root)["model"]) for n in names]
     fresh = member_predictions(models, x[idx], flip=parts[2] == "True", shift=shift)
     gap = float(np.abs(fresh - stored[:, :, idx]).max())
-    status = "OK" if gap <= PREDICTION_TOLERANCE else "MISMATCH"
+    compute = "bfloat16" if any(m.dtype_policy.compute_dtype == "bfloat16" for m in models) else "float32"
+    status = "OK" if gap <= PREDICTION_TOLERANCE[compute] else "MISMATCH"
     return Row(label, "max |p - p'|", 0.0, gap, status, f"{len(idx)} of {len(x)} images re-predicted, {split[0]}")
 
 
