@@ -451,7 +451,7 @@ def load_dataset(
             break
     if result is None:
         if download is None:
-            download = not os.environ.get("IMGCLS_OFFLINE")
+            download = not settings.offline()
         if not download:
             raise DatasetUnavailable(name, searched, "downloads are switched off")
         try:

@@ -16,6 +16,8 @@ suite) can be steered from outside, e.g. by the test-suite or a grader:
 ``IMGCLS_SMOKE``          ``1``: tiny data and one epoch, for fast tests.
 ``IMGCLS_PARTIAL_DIR``    where unfinished runs keep their per-epoch state
                           (default ``<cache>/.cache/partial``).
+``IMGCLS_OFFLINE``        ``1``: never try a download (data and weights must be
+                          on disk already).
 ``IMGCLS_MIRROR``         a URL (``http://host/path/``) that serves the original
                           download files under their real names
                           (``train_32x32.mat``, ``cifar-10-python.tar.gz``);
@@ -99,3 +101,8 @@ def mirror_url() -> str | None:
 def verify_download_checksums() -> bool:
     """False only when a test sets ``IMGCLS_UNVERIFIED_DOWNLOADS=1`` for its stand-in files."""
     return os.environ.get("IMGCLS_UNVERIFIED_DOWNLOADS", "").strip() not in {"1", "true", "yes"}
+
+
+def offline() -> bool:
+    """True when ``IMGCLS_OFFLINE`` says never to try a download."""
+    return os.environ.get("IMGCLS_OFFLINE", "").strip().lower() in {"1", "true", "yes"}

@@ -1,8 +1,10 @@
 """Transfer learning: ImageNet bases from ``keras.applications`` and reuse of our own models.
 
-The ImageNet path needs the weights files in ``~/.keras/models`` (Keras
-downloads them on a machine with internet); :func:`imagenet_weights_available`
-says whether they are there, so notebooks can skip cleanly offline.
+The ImageNet path needs the no-top weights files in Keras' cache
+(``~/.keras/models``). :func:`fetch_imagenet_weights` downloads them under their
+real names, from ``IMGCLS_MIRROR`` when set (a classroom's copy) or from
+Keras' own address, and checks Keras' published MD5; offline it returns None
+so notebooks skip cleanly.
 """
 
 from __future__ import annotations
@@ -17,21 +19,59 @@ import numpy as np
 
 from helpers import cache, settings
 
-#: ``keras.applications`` constructors used here and the file each needs.
+#: ``keras.applications`` constructors used here: Keras' folder, the no-top weights file and its MD5.
 APPLICATIONS = {
-    "VGG16": ("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-    "DenseNet121": ("densenet", "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    "VGG16": ("vgg16", "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5", "6d6bbae143d832006294945121d1f1fc"),
+    "DenseNet121": (
+        "densenet",
+        "densenet121_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "30ee3e1110167f948a6b9946edeeb738",
+    ),
 }
+KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/"
 
 
 def keras_models_dir() -> Path:
-    """The folder where Keras keeps downloaded weights."""
-    return Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "models"
+    """The folder where Keras keeps downloaded weights (beside its dataset cache)."""
+    from helpers.data import keras_cache_dir
+
+    return keras_cache_dir().parent / "models"
 
 
 def imagenet_weights_available(name: str) -> bool:
     """True if the no-top ImageNet weights of ``name`` are already on disk."""
     return (keras_models_dir() / APPLICATIONS[name][1]).is_file()
+
+
+def fetch_imagenet_weights(name: str) -> Path | None:
+    """The no-top ImageNet weights of ``name``, downloaded once (mirror first), or None when unavailable.
+
+    Prints one line when they cannot be had (offline, or the mirror lacks them).
+    """
+    from keras.src.utils.file_utils import validate_file
+
+    from helpers.data import _reachable
+
+    folder, fname, md5 = APPLICATIONS[name]
+    path = keras_models_dir() / fname
+    checksum = md5 if settings.verify_download_checksums() else None
+    if path.is_file() and (checksum is None or validate_file(str(path), checksum)):
+        return path
+    path.unlink(missing_ok=True)  # not the published file: never load it
+    origin = (settings.mirror_url() or f"{KERAS_WEIGHTS_URL}{folder}/") + fname
+    if settings.offline() or not _reachable(origin):
+        print(f"{name}'s ImageNet weights are not here and {origin.split('/')[2]} cannot be reached (offline).")
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        got = keras.utils.get_file(
+            fname, origin, file_hash=checksum, cache_subdir="models", cache_dir=str(path.parent.parent)
+        )
+    except Exception as err:  # any network or checksum failure: one line, the section skips
+        path.unlink(missing_ok=True)
+        print(f"{name}'s ImageNet weights could not be downloaded from {origin}: {type(err).__name__}")
+        return None
+    return Path(got)
 
 
 def build_base(name: str, input_shape: tuple[int, int, int], *, weights: str | None = "imagenet") -> keras.Model:
@@ -40,10 +80,19 @@ def build_base(name: str, input_shape: tuple[int, int, int], *, weights: str | N
     Args:
         name: ``"VGG16"`` or ``"DenseNet121"``.
         input_shape: e.g. ``(32, 32, 3)`` (both accept 32x32 inputs).
-        weights: ``"imagenet"`` or ``None`` (random weights, for tests).
+        weights: ``"imagenet"`` (the file :func:`fetch_imagenet_weights` gets, loaded as Keras
+            itself loads it) or ``None`` (random weights, for tests).
+
+    Raises:
+        FileNotFoundError: When the ImageNet weights cannot be had.
     """
     constructor = getattr(keras.applications, name)
-    base = constructor(include_top=False, weights=weights, input_shape=input_shape, pooling="avg")
+    base = constructor(include_top=False, weights=None, input_shape=input_shape, pooling="avg")
+    if weights == "imagenet":
+        path = fetch_imagenet_weights(name)
+        if path is None:
+            raise FileNotFoundError(f"{name}'s ImageNet weights are not available: see the line above")
+        base.load_weights(path)
     base.trainable = False
     return base
 

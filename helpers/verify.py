@@ -28,6 +28,7 @@ import argparse
 import fnmatch
 import json
 import os
+import secrets
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -267,7 +268,8 @@ def verify_predictions(path: Path, data: DataIndex, entries: dict[str, dict], ro
     stored = cache.load_keyed_array(path, ":".join(parts), "predictions")
     _, x, y = split
     labels = y.argmax(1)
-    rng = np.random.default_rng(0)
+    seed = secrets.randbits(32)  # a new sample every run: a forger cannot know which images are checked
+    rng = np.random.default_rng(seed)
     idx = np.sort(np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:SAMPLE_PER_CLASS] for c in range(10)]))
     shift = int(parts[3].removeprefix("shift")) if len(parts) == 4 else 0
     if stored is None or stored.ndim != 4 or stored.shape[0] != len(names) or stored.shape[2] != len(x):
@@ -275,9 +277,17 @@ def verify_predictions(path: Path, data: DataIndex, entries: dict[str, dict], ro
     models = [cache.load_model(cache.paths(n, root)["model"]) for n in names]
     fresh = member_predictions(models, x[idx], flip=parts[2] == "True", shift=shift)
     gap = float(np.abs(fresh - stored[:, :, idx]).max())
-    compute = "bfloat16" if any(m.dtype_policy.compute_dtype == "bfloat16" for m in models) else "float32"
+    layers = [layer for m in models for layer in m._flatten_layers()]
+    compute = "bfloat16" if any(layer.dtype_policy.compute_dtype == "bfloat16" for layer in layers) else "float32"
     status = "OK" if gap <= PREDICTION_TOLERANCE[compute] else "MISMATCH"
-    return Row(label, "max |p - p'|", 0.0, gap, status, f"{len(idx)} of {len(x)} images re-predicted, {split[0]}")
+    return Row(
+        label,
+        "max |p - p'|",
+        0.0,
+        gap,
+        status,
+        f"{len(idx)} of {len(x)} images (sample seed {seed}) re-predicted, {split[0]}",
+    )
 
 
 def verify_all(cache_dir: Path | None = None, patterns: list[str] | None = None) -> list[Row]:

@@ -127,3 +127,108 @@ def test_a_mirror_that_is_down_is_one_clear_line(monkeypatch, tmp_path):
     with pytest.raises(data.DatasetUnavailable, match="IMGCLS_MIRROR") as info:
         data.load_dataset("cifar10")
     assert "\n" not in str(info.value)
+
+
+def write_notop_weights(path, name):
+    """A stand-in ``*_notop.h5`` in Keras' legacy format, from a randomly initialised base of the same architecture."""
+    import h5py
+    import keras
+    from keras.src.legacy.saving import legacy_h5_format
+
+    base = getattr(keras.applications, name)(include_top=False, weights=None, input_shape=(32, 32, 3), pooling="avg")
+    with h5py.File(path, "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, base)
+    return base
+
+
+@pytest.mark.parametrize("name", ["VGG16", "DenseNet121"])
+def test_imagenet_weights_come_through_the_mirror_and_load(mirror, monkeypatch, name):
+    from helpers import transfer
+
+    folder, requested = mirror
+    fname = transfer.APPLICATIONS[name][1]
+    standin = write_notop_weights(folder / fname, name)
+    assert transfer.fetch_imagenet_weights(name) is None, "the stand-in fails Keras' published MD5"
+    assert not (transfer.keras_models_dir() / fname).exists(), "a file that failed its checksum is not kept"
+    requested.clear()
+    monkeypatch.setenv("IMGCLS_UNVERIFIED_DOWNLOADS", "1")
+    base = transfer.build_base(name, (32, 32, 3))
+    assert requested == [f"/classroom/{fname}"]
+    for loaded, original in zip(base.get_weights(), standin.get_weights()):
+        np.testing.assert_array_equal(loaded, original)
+    assert base.trainable is False
+
+
+def test_build_base_offline_without_weights_says_so(monkeypatch, tmp_path, capsys):
+    from helpers import transfer
+
+    monkeypatch.setenv("IMGCLS_OFFLINE", "1")
+    monkeypatch.delenv("IMGCLS_MIRROR", raising=False)
+    with pytest.raises(FileNotFoundError, match="VGG16's ImageNet weights are not available"):
+        transfer.build_base("VGG16", (32, 32, 3))
+    assert "cannot be reached (offline)" in capsys.readouterr().out
+
+
+@pytest.mark.notebooks
+def test_notebook_07_runs_part_4_with_weights_and_svhn_present(mirror, tmp_path, monkeypatch):
+    """Seed 002 Part 4 end to end in smoke mode: SVHN stand-ins on disk, ImageNet stand-in weights from the mirror."""
+    from conftest import ROOT, have_real_data
+    from test_notebooks import error_outputs, execute, make_format_fixtures, outputs_text
+
+    if not have_real_data():
+        pytest.skip("offline datasets not present")
+    folder, requested = mirror
+    for name in ("VGG16", "DenseNet121"):
+        from helpers import transfer
+
+        write_notop_weights(folder / transfer.APPLICATIONS[name][1], name)
+    data_dir = make_format_fixtures(tmp_path / "data")
+    import shutil
+
+    from helpers import cache
+
+    for kind, path in cache.paths("mnist_cnn_aug", ROOT).items():  # Part 2's source model, from notebook 06
+        if kind in ("model", "history", "manifest"):
+            target = cache.paths("mnist_cnn_aug", tmp_path / "cache")[kind]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+    nb = execute(
+        ROOT / "notebooks" / "src" / "07_transfer_learning.py",
+        monkeypatch,
+        IMGCLS_SMOKE="1",
+        IMGCLS_CACHE_DIR=str(tmp_path / "cache"),
+        IMGCLS_CACHE_MODE="train",
+        IMGCLS_PARTIAL_DIR=str(tmp_path / "cache" / "partial"),
+        IMGCLS_DATA_DIR=str(data_dir),
+        IMGCLS_OFFLINE="",
+        IMGCLS_UNVERIFIED_DOWNLOADS="1",
+    )
+    assert error_outputs(nb) == []
+    text = outputs_text(nb)
+    assert "ImageNet weights available: {'VGG16': True, 'DenseNet121': True}" in text
+    assert "Would run" not in text and "Part 1 is skipped" not in text
+    assert "[cache] stored model_4_2_densenet" in text
+    assert sorted(requested) == sorted(f"/classroom/{transfer.APPLICATIONS[n][1]}" for n in transfer.APPLICATIONS)
+
+
+@pytest.mark.notebooks
+def test_grading_mode_with_svhn_present_but_untrained_stops_in_one_line(tmp_path, monkeypatch):
+    """Seed 002 in require mode: SVHN is there, its model is not cached -> one line naming it, never a TypeError."""
+    from conftest import ROOT, have_real_data
+    from nbclient.exceptions import CellExecutionError
+    from test_notebooks import execute, make_format_fixtures
+
+    if not have_real_data():
+        pytest.skip("offline datasets not present")
+    with pytest.raises(CellExecutionError) as info:
+        execute(
+            ROOT / "notebooks" / "02_dense_baselines.ipynb",
+            monkeypatch,
+            IMGCLS_CACHE_MODE="require",
+            IMGCLS_CACHE_DIR=str(ROOT),
+            IMGCLS_DATA_DIR=str(make_format_fixtures(tmp_path / "data")),
+        )
+    assert info.value.ename == "CacheMiss" and "TypeError" not in str(info.value)
+    assert "no cached artifact 'model_1_1'" in info.value.evalue and "train it first" in info.value.evalue
+    shown = [line for line in info.value.traceback.split("------------------")[-1].splitlines() if line.strip()]
+    assert len(shown) == 1 and shown[0].startswith("CacheMiss: "), "one line, no traceback through helpers"

@@ -34,16 +34,17 @@ hp.start_notebook(student, stop_training=stop_training)
 # are cached; the dense head then trains on the features in minutes instead
 # of hours. **4.2** unfreezes VGG16's last block and fine-tunes it with a low
 # learning rate, and compares DenseNet121 (33 MB of weights, accepts 32x32).
-# This part needs the ImageNet weights (downloaded by Keras into
-# `~/.keras/models` on a machine with internet) and SVHN.
+# This part needs SVHN and the ImageNet weights: `transfer.fetch_imagenet_weights`
+# downloads them once into Keras' cache (`~/.keras/models`), from `IMGCLS_MIRROR`
+# when a classroom sets one, and checks Keras' published checksums.
 
 # %%
-weights_ready = {name: transfer.imagenet_weights_available(name) for name in transfer.APPLICATIONS}
-print("ImageNet weights on disk:", weights_ready)
+weights_ready = {name: transfer.fetch_imagenet_weights(name) is not None for name in transfer.APPLICATIONS}
+print("ImageNet weights available:", weights_ready)
 svhn = hp.try_load_dataset("svhn") if all(weights_ready.values()) else None
 if not all(weights_ready.values()):
-    print("Part 1 is skipped: the ImageNet weights are not in ~/.keras/models. On a machine with internet, "
-          "running keras.applications.VGG16(include_top=False) and DenseNet121(include_top=False) once downloads them.")
+    print("Part 1 is skipped: the ImageNet weights cannot be had here (offline). With internet, or with "
+          "IMGCLS_MIRROR set, this cell downloads them.")
 
 # %%
 if svhn is not None:
@@ -67,8 +68,8 @@ if svhn is not None:
                       train=True, epochs=30, batch_size=256)
 
 # %%
-def build_model_4_2(name: str = "VGG16", unfreeze=("block5_",)) -> keras.Model:
-    base = transfer.build_base(name, (32, 32, 3))
+def build_model_4_2(application: str = "VGG16", unfreeze=("block5_",)) -> keras.Model:
+    base = transfer.build_base(application, (32, 32, 3))
     transfer.unfreeze_top(base, unfreeze)
     model = transfer.classifier_on(base, 10)
     return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=1e-5))
@@ -82,7 +83,8 @@ if svhn is not None:
     x_dn_train = transfer.preprocess_for("DenseNet121", x_rgb_train)
     x_dn_val = transfer.preprocess_for("DenseNet121", x_rgb_val)
     hp.run_evaluation("model_4_2_densenet", build_model_4_2, (x_dn_train, x_dn_val, y_rgb_train, y_rgb_val),
-                      train=True, epochs=10, batch_size=128, name="DenseNet121", unfreeze=("conv5_block16",))
+                      train=True, epochs=10, batch_size=128, application="DenseNet121",
+                      unfreeze=("conv5_block16",))
 else:
     print("Would run: model_4_1 (dense head on cached VGG16 features, 30 epochs), model_4_2 (VGG16 with block 5 "
           "fine-tuned at learning rate 1e-5, 10 epochs) and the same with DenseNet121's last dense block.")
