@@ -25,7 +25,7 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from run_notebooks import KERNELSPEC, kernel_config  # noqa: E402
+from run_notebooks import project_client  # noqa: E402
 
 
 def peak_rss_while(client: NotebookClient, stop: threading.Event, result: dict) -> None:
@@ -46,14 +46,7 @@ def run(path: Path) -> tuple[float, int]:
     nb = nbformat.read(path, as_version=4)
     stop, result = threading.Event(), {}
     start = time.perf_counter()
-    with kernel_config() as config:
-        client = NotebookClient(
-            nb,
-            timeout=1800,
-            kernel_name=KERNELSPEC["name"],
-            config=config,
-            resources={"metadata": {"path": str(path.parent)}},
-        )
+    with project_client(nb, path.parent) as client:
         with client.setup_kernel():
             watcher = threading.Thread(target=peak_rss_while, args=(client, stop, result))
             watcher.start()

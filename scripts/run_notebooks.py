@@ -56,6 +56,21 @@ def kernel_config() -> Iterator:
         yield config
 
 
+@contextlib.contextmanager
+def project_client(nb, cwd: Path, *, timeout: int = 1800) -> Iterator:
+    """An nbclient ``NotebookClient`` for ``nb`` in the project kernel over IPC, working in ``cwd``."""
+    from nbclient import NotebookClient
+
+    with kernel_config() as config:
+        yield NotebookClient(
+            nb,
+            timeout=timeout,
+            kernel_name=KERNELSPEC["name"],
+            config=config,
+            resources={"metadata": {"path": str(cwd)}},
+        )
+
+
 def execute_to(path: Path, target: Path, *, parameters: dict | None = None, timeout: int | None = None) -> float:
     """Execute ``path`` in a fresh project kernel, writing the executed copy to ``target``.
 

@@ -21,10 +21,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import ROOT, SHARED_DATA, have_real_data
-from nbclient import NotebookClient
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from run_notebooks import KERNELSPEC, kernel_config  # noqa: E402
+from run_notebooks import KERNELSPEC, project_client  # noqa: E402
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
@@ -53,14 +52,7 @@ def execute(path: Path, monkeypatch, **env: str) -> nbformat.NotebookNode:
     }.items():
         monkeypatch.setenv(key, value)
     nb = read_notebook(path)
-    with kernel_config() as config:
-        client = NotebookClient(
-            nb,
-            timeout=1200,
-            kernel_name=KERNELSPEC["name"],
-            config=config,
-            resources={"metadata": {"path": str(ROOT / "notebooks")}},
-        )
+    with project_client(nb, ROOT / "notebooks", timeout=1200) as client:
         client.execute()
     return nb
 
