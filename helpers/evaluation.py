@@ -43,8 +43,9 @@ def run_evaluation(
     batch_size: int = 32,
     steps_per_epoch: int = 60,
     verbose: int = 1,
+    data_key: str | None = None,
     **kwargs: Any,
-) -> tuple[Any, dict] | None:
+) -> tuple[Any, dict]:
     """Train (or load) a model, store it, and report it like seed 002's harness.
 
     It prints the model summary, plots the learning curves and prints the
@@ -65,6 +66,9 @@ def run_evaluation(
         batch_size: Batch size for array data.
         steps_per_epoch: Steps per epoch for a generator.
         verbose: 0 silent, 1 messages.
+        data_key: With ``generator=True``, required: a name for what the generator yields (e.g.
+            ``"svhn gray, flips and shifts, seed 0"``). A generator cannot be fingerprinted by content, so
+            a changed generator under the same key would be served the old result; change the key with it.
         **kwargs: Passed to ``model_builder``.
 
     Returns:
@@ -76,8 +80,10 @@ def run_evaluation(
         TypeError: When ``model_builder`` does not return a compiled model.
     """
     if generator:
+        if not data_key:
+            raise ValueError("run_evaluation(generator=True) needs data_key='...' naming what the generator yields")
         stream, x_val, y_val = data
-        x, y, key, steps = stream, None, f"{name}:generator", steps_per_epoch
+        x, y, key, steps = stream, None, f"{name}:generator:{data_key}", steps_per_epoch
     else:
         x, x_val, y, y_val = data
         key, steps = None, None

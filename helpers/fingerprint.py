@@ -118,8 +118,48 @@ def compile_config(model: Any) -> dict:
     return canonical_names(config)
 
 
+def code_fingerprint(obj: Any) -> str:
+    """Hash Python code by its source and the values it closes over or defaults to.
+
+    Two closures with the same source but other captured values (``lr = 0.1``
+    vs ``0.01``) get different fingerprints.
+
+    Raises:
+        TypeError: When the source cannot be read (code typed at a prompt, a C
+            function): such code cannot be told apart from a changed version.
+    """
+    try:
+        source = inspect.getsource(obj)
+    except (OSError, TypeError):
+        raise TypeError(
+            f"cannot fingerprint {getattr(obj, '__qualname__', obj)!r}: its source is not readable; "
+            "define it in a notebook cell or module, or give the run a new name for each variant"
+        ) from None
+    captured = [cell.cell_contents for cell in getattr(obj, "__closure__", None) or () if _has_contents(cell)]
+    extra = [repr(v) for v in captured] + [repr(getattr(obj, "__defaults__", None))]
+    return hashlib.sha256("\n".join([source, *extra]).encode()).hexdigest()[:16]
+
+
+def _has_contents(cell: Any) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:
+        return False
+    return True
+
+
+def _is_custom(obj: Any) -> bool:
+    """Code of the user's own (not from Keras, TensorFlow or the standard library)."""
+    module = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "")
+    return module.split(".")[0] not in {"keras", "tensorflow", "builtins", "helpers", "keras_tuner"}
+
+
 def describe_callback(callback: Any) -> dict:
-    """Describe a callback by its class and the arguments that change training."""
+    """Describe a callback by its class and the arguments that change training.
+
+    A custom callback class also contributes its source and its simple settings,
+    so editing it is a cache miss.
+    """
     desc: dict[str, Any] = {"class": type(callback).__name__}
     for key in _CALLBACK_KEYS:
         if hasattr(callback, key):
@@ -127,10 +167,33 @@ def describe_callback(callback: Any) -> dict:
     schedule = getattr(callback, "schedule", None)
     if callable(schedule):
         try:
-            desc["schedule"] = hashlib.sha256(inspect.getsource(schedule).encode()).hexdigest()[:16]
+            source = inspect.getsource(schedule)
+            desc["schedule"] = hashlib.sha256(source.encode()).hexdigest()[:16]
         except (OSError, TypeError):
             desc["schedule"] = getattr(schedule, "__qualname__", repr(schedule))
+        captured = [cell.cell_contents for cell in getattr(schedule, "__closure__", None) or () if _has_contents(cell)]
+        if captured or getattr(schedule, "__defaults__", None):  # only then: older entries keep their keys
+            desc["schedule_values"] = repr([*captured, getattr(schedule, "__defaults__", None)])
+    if _is_custom(callback):
+        settings = {k: v for k, v in vars(callback).items() if isinstance(v, (int, float, str, bool, type(None)))}
+        desc["code"] = code_fingerprint(type(callback))
+        desc["settings"] = settings
     return desc
+
+
+def custom_code(model: Any) -> dict[str, str]:
+    """Fingerprints of the user's own loss and metric functions or classes the model was compiled with."""
+    found = {}
+    candidates = {"loss": getattr(model, "loss", None)}
+    metrics = getattr(model, "_compile_metrics", None)
+    for i, metric in enumerate(getattr(metrics, "_user_metrics", None) or []):
+        candidates[f"metric{i}"] = metric
+    for label, obj in candidates.items():
+        if obj is None or isinstance(obj, str) or not _is_custom(obj):
+            continue
+        target = obj if inspect.isfunction(obj) or inspect.isclass(obj) else type(obj)
+        found[label] = code_fingerprint(target)
+    return found
 
 
 def spec_digest(spec: dict) -> str:
@@ -156,13 +219,17 @@ def build_spec(
     Returns:
         A JSON-able dict; equal dicts mean an equal training run.
     """
-    return {
+    spec = {
         "architecture": _digest(architecture_config(model)),
         "compile": _digest(compile_config(model)),
         "data": {k: data_fingerprint(v) if k != "key" else v for k, v in data.items()},
         "fit": fit,
         "callbacks": [describe_callback(cb) for cb in callbacks],
     }
+    code = custom_code(model)
+    if code:  # only then, so that entries without custom code keep their keys
+        spec["custom_code"] = code
+    return spec
 
 
 def describe_changes(old: dict, new: dict) -> list[str]:
@@ -172,6 +239,7 @@ def describe_changes(old: dict, new: dict) -> list[str]:
         "compile": "compile settings (optimizer, loss, metrics)",
         "data": "training/validation data",
         "callbacks": "callbacks",
+        "custom_code": "custom loss or metric code",
     }
     changes = []
     for key in sorted(set(old) | set(new)):

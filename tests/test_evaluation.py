@@ -45,9 +45,35 @@ def test_run_evaluation_with_a_dataset(tmp_path):
 
     stream = tf.data.Dataset.from_tensor_slices((SPLIT[0], SPLIT[2])).batch(10).repeat()
     _, history = evaluation.run_evaluation(
-        "gen", build_model, (stream, SPLIT[1], SPLIT[3]), tmp_path, generator=True, epochs=2, steps_per_epoch=3
+        "gen",
+        build_model,
+        (stream, SPLIT[1], SPLIT[3]),
+        tmp_path,
+        generator=True,
+        epochs=2,
+        steps_per_epoch=3,
+        data_key="toy stream v1",
     )
     assert len(history["val_loss"]) == 2
+    calls = []
+    original = training._original_fit
+    import pytest as _pytest
+
+    with _pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training, "_original_fit", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
+        evaluation.run_evaluation(
+            "gen",
+            build_model,
+            (stream, SPLIT[1], SPLIT[3]),
+            tmp_path,
+            generator=True,
+            epochs=2,
+            steps_per_epoch=3,
+            data_key="toy stream v2",
+        )
+    assert calls == [1], "another generator key is a miss"
+    with _pytest.raises(ValueError, match="data_key"):
+        evaluation.run_evaluation("gen", build_model, (stream, SPLIT[1], SPLIT[3]), tmp_path, generator=True)
 
 
 def test_run_evaluation_raises_on_a_missing_model_when_it_may_not_train(tmp_path, capsys, monkeypatch):

@@ -479,3 +479,55 @@ def test_keras_debugging_limits_are_refused_not_recorded_as_full_runs(cache_dir,
     finally:
         keras.config.set_max_epochs(None)
     assert fit_counter == [] and not cache.paths("limited")["manifest"].exists()
+
+
+def make_schedule(rate):
+    def schedule(epoch, lr):
+        return rate
+
+    return schedule
+
+
+def test_a_changed_schedule_closure_is_a_miss(cache_dir, fit_counter):
+    run("sched", callbacks=[keras.callbacks.LearningRateScheduler(make_schedule(0.1))])
+    run("sched", callbacks=[keras.callbacks.LearningRateScheduler(make_schedule(0.1))])
+    assert len(fit_counter) == 1, "same closure value: a hit"
+    run("sched", callbacks=[keras.callbacks.LearningRateScheduler(make_schedule(0.01))])
+    assert len(fit_counter) == 2, "same source, other captured value: a miss"
+
+
+class Nudge(keras.callbacks.Callback):
+    def __init__(self, step):
+        super().__init__()
+        self.step = step
+
+
+def test_a_changed_custom_callback_is_a_miss(cache_dir, fit_counter):
+    run("cb", callbacks=[Nudge(1)])
+    run("cb", callbacks=[Nudge(1)])
+    run("cb", callbacks=[Nudge(2)])
+    assert len(fit_counter) == 2
+
+
+def test_a_custom_loss_with_the_same_name_but_other_code_is_a_miss(cache_dir, fit_counter):
+    from helpers import fingerprint
+
+    def builder_with(loss):
+        def build():
+            model = make_builder()()
+            model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss, metrics=["accuracy"])
+            return model
+
+        return build
+
+    def my_loss(y_true, y_pred):
+        return keras.losses.categorical_crossentropy(y_true, y_pred)
+
+    first = fingerprint.custom_code(builder_with(my_loss)())
+
+    def my_loss(y_true, y_pred):  # noqa: F811 - same name, other code
+        return 2.0 * keras.losses.categorical_crossentropy(y_true, y_pred)
+
+    assert fingerprint.custom_code(builder_with(my_loss)()) != first
+    run("loss", builder=builder_with(my_loss))
+    assert fingerprint.custom_code(make_builder()()) == {}, "Keras' own losses add nothing: old keys stay valid"
