@@ -47,10 +47,12 @@ from helpers.data import DatasetUnavailable, load_dataset
 TOLERANCE = 1.5e-4
 INDEX = Path("histories") / "index.json"
 SAMPLE_PER_CLASS = 20  # images per class re-predicted for each prediction cache
-# Probabilities. float32 models re-predict a sample to round-off; bfloat16 models (8-bit mantissa) give
-# slightly different probabilities when the images are batched differently: measured on the committed
-# caches, at most 1.4e-3 (fashion_cnns_test). A forged cache differs by far more.
-PREDICTION_TOLERANCE = {"float32": 1e-4, "bfloat16": 2e-3}
+# Probabilities. float32 models re-predict a sample to round-off (measured: at most 3.6e-7). bfloat16
+# models (8-bit mantissa, relative precision 2**-8 = 3.9e-3) give slightly different probabilities when
+# the images are batched differently: measured on the committed caches over three random samples, up to
+# 2.3e-3 (fashion_lowdrop_test). So 1e-2 for them; turning a wrong prediction into a right one moves
+# probabilities by far more, except for images already within 1e-2 of the decision.
+PREDICTION_TOLERANCE = {"float32": 1e-4, "bfloat16": 1e-2}
 
 
 @dataclass
