@@ -350,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("patterns", nargs="*", help="only names matching these glob patterns")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--write-index", action="store_true", help="record the current entries as the needed ones")
+    parser.add_argument("--reproduce", action="store_true", help="retrain the entries matching PATTERNS and compare")
+    parser.add_argument("--reproduce-sample", type=int, metavar="K", help="retrain K entries chosen at random")
     args = parser.parse_args(argv)
     os.environ.setdefault("IMGCLS_OFFLINE", "1")
     if args.write_index:
@@ -360,6 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     if keras_limits_problem():  # evaluation would see a few batches only
         print(f"verify refused: {keras_limits_problem()}")
         return 1
+    if args.reproduce or args.reproduce_sample:
+        return _reproduce_main(args.cache_dir, args.patterns or None, args.reproduce_sample)
     rows = verify_all(args.cache_dir, args.patterns or None)
     if not rows:
         print("no cache entries found")
@@ -367,6 +371,21 @@ def main(argv: list[str] | None = None) -> int:
     print(format_table(rows))
     bad = [r for r in rows if r.status != "OK"]
     print(f"\n{len(rows) - len(bad)} ok, {len(bad)} failed ({len({r.name for r in rows})} artifacts)")
+    return 1 if bad else 0
+
+
+def _reproduce_main(cache_dir: Path | None, patterns: list[str] | None, sample: int | None) -> int:
+    from helpers import reproduce
+
+    names = reproduce.choose(sorted(cache.list_entries(cache_dir)), patterns, sample)
+    if not names:
+        print("no cache entry matches", patterns)
+        return 1
+    results = reproduce.reproduce(names, cache_dir=cache_dir)
+    rows = [Row(name, "max |Δ|", 0.0, gap, status, detail) for name, status, gap, detail in results]
+    print(format_table(rows))
+    bad = [r for r in rows if r.status != "REPRODUCED"]
+    print(f"\n{len(rows) - len(bad)} reproduced within {reproduce.TOLERANCE}, {len(bad)} not")
     return 1 if bad else 0
 
 

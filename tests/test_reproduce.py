@@ -1,0 +1,84 @@
+"""./verify.sh --reproduce: retrain an entry from its notebook on a scratch cache and compare."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from conftest import ROOT
+
+from helpers import cache, reproduce, settings
+
+TOY = """
+import helpers as hp
+import keras
+import numpy as np
+
+rng = np.random.default_rng(0)
+x = rng.normal(size=(200, 6)).astype("float32")
+y = keras.utils.to_categorical(x[:, :3].argmax(1), 3).astype("float32")
+
+
+def build():
+    layers = [keras.layers.Dense(8, activation="relu"), keras.layers.Dense(3, activation="softmax")]
+    model = keras.Sequential([keras.Input((6,)), *layers])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+for seed in (0, 1):
+    hp.fit_cached(f"toy_run_seed{seed}", build, x[:150], y[:150], validation_data=(x[150:], y[150:]), epochs=3,
+                  batch_size=32, seed=seed, test_data=(x[150:], y[150:]), keep_model=False, return_model=False)
+"""
+
+
+@pytest.fixture
+def toy_project(tmp_path, monkeypatch):
+    """A project with one notebook that makes two history-only entries, run once into its cache."""
+    import sys
+
+    project = tmp_path / "project"
+    (project / "notebooks" / "src").mkdir(parents=True)
+    (project / "notebooks" / "helpers").symlink_to(ROOT / "helpers")
+    (project / "scripts").symlink_to(ROOT / "scripts")
+    (project / "notebooks" / "src" / "99_toy.py").write_text(TOY)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(TOY)])
+    nbformat.write(nb, project / "notebooks" / "99_toy.ipynb")
+    monkeypatch.setattr(settings, "project_root", lambda: project)
+    monkeypatch.setenv("IMGCLS_CACHE_DIR", str(project))
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from run_notebooks import execute_to
+
+    execute_to(project / "notebooks" / "99_toy.ipynb", tmp_path / "ran.ipynb")
+    assert cache.read_manifest(cache.paths("toy_run_seed1", project)["manifest"]) is not None
+    return project
+
+
+def test_an_honest_history_only_entry_is_reproduced_and_a_forged_one_is_not(toy_project, capsys):
+    from helpers import verify
+
+    assert verify.main(["--reproduce", "toy_run_seed0"]) == 0
+    assert "REPRODUCED" in capsys.readouterr().out
+    path = cache.paths("toy_run_seed1", toy_project)["manifest"]
+    entry = json.loads(path.read_text())
+    entry["metrics"]["test"]["accuracy"] += 0.05  # a forged number that no stored model can contradict
+    path.write_text(json.dumps(entry))
+    rows = reproduce.reproduce(["toy_run_seed0", "toy_run_seed1"], cache_dir=toy_project)
+    assert [(name, status) for name, status, _, _ in rows] == [
+        ("toy_run_seed0", "REPRODUCED"),
+        ("toy_run_seed1", "DIFFERS"),
+    ]
+    assert rows[1][2] == pytest.approx(0.05, abs=1e-6)
+    assert json.loads(path.read_text())["metrics"]["test"]["accuracy"] == entry["metrics"]["test"]["accuracy"], (
+        "the cache under test is never written"
+    )
+
+
+def test_entries_map_to_the_notebook_that_names_them():
+    sources = {p.stem: reproduce.name_prefixes(p.read_text()) for p in (ROOT / "notebooks" / "src").glob("*.py")}
+    entries = cache.list_entries(ROOT)
+    assert {n: reproduce.notebook_for(n, sources) for n in entries if reproduce.notebook_for(n, sources) is None} == {}
+    assert reproduce.notebook_for("ex4_clean_width10_seed0", sources) == "04_width_sweeps"
+    assert reproduce.notebook_for("transfer_fine-tuning_n100_seed0", sources) == "07_transfer_learning"
+    assert reproduce.notebook_for("no_such_thing", sources) is None
