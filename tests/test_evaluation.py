@@ -40,40 +40,27 @@ def test_run_evaluation_trains_then_loads(tmp_path, capsys, monkeypatch):
     assert calls == [1], "train=False only loads"
 
 
-def test_run_evaluation_with_a_dataset(tmp_path):
+def test_run_evaluation_with_a_dataset_is_keyed_by_its_data_key(tmp_path, monkeypatch):
     import tensorflow as tf
 
     stream = tf.data.Dataset.from_tensor_slices((SPLIT[0], SPLIT[2])).batch(10).repeat()
-    _, history = evaluation.run_evaluation(
-        "gen",
-        build_model,
-        (stream, SPLIT[1], SPLIT[3]),
-        tmp_path,
-        generator=True,
-        epochs=2,
-        steps_per_epoch=3,
-        data_key="toy stream v1",
-    )
-    assert len(history["val_loss"]) == 2
     calls = []
     original = training._original_fit
-    import pytest as _pytest
+    monkeypatch.setattr(training, "_original_fit", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
 
-    with _pytest.MonkeyPatch.context() as mp:
-        mp.setattr(training, "_original_fit", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
-        evaluation.run_evaluation(
-            "gen",
-            build_model,
-            (stream, SPLIT[1], SPLIT[3]),
-            tmp_path,
-            generator=True,
-            epochs=2,
-            steps_per_epoch=3,
-            data_key="toy stream v2",
+    def evaluate(key):
+        data = (stream, SPLIT[1], SPLIT[3])
+        return evaluation.run_evaluation(
+            "gen", build_model, data, tmp_path, generator=True, epochs=2, steps_per_epoch=3, data_key=key
         )
-    assert calls == [1], "another generator key is a miss"
-    with _pytest.raises(ValueError, match="data_key"):
-        evaluation.run_evaluation("gen", build_model, (stream, SPLIT[1], SPLIT[3]), tmp_path, generator=True)
+
+    _, history = evaluate("toy stream v1")
+    assert len(history["val_loss"]) == 2
+    evaluate("toy stream v1")
+    evaluate("toy stream v2")
+    assert calls == [1, 1], "the same key hits, another key is a miss"
+    with pytest.raises(ValueError, match="data_key"):
+        evaluate(None)
 
 
 def test_run_evaluation_raises_on_a_missing_model_when_it_may_not_train(tmp_path, capsys, monkeypatch):
