@@ -60,15 +60,19 @@ def notebook_for(name: str, sources: dict[str, set[str]]) -> str | None:
     return best[1] if best else None
 
 
-def _differences(recorded: dict, history: dict, new_entry: dict, new_history: dict) -> float:
-    """The largest |difference| between two runs' histories and recorded metrics (inf if shapes differ)."""
+def _differences(recorded: dict, history: dict, new_entry: dict, new_history: dict) -> tuple[float, str]:
+    """The largest |difference| between two runs' histories and recorded metrics, and where it is."""
     if set(history) != set(new_history) or any(len(history[k]) != len(new_history[k]) for k in history):
-        return float("inf")
-    gaps = [float(np.max(np.abs(np.subtract(history[k], new_history[k])))) for k in history if history[k]]
+        return float("inf"), "the retrained history has other curves or another number of epochs"
+    gaps = [(0.0, "")]
+    for key, values in history.items():
+        if values:
+            diff = np.abs(np.subtract(values, new_history[key]))
+            gaps.append((float(diff.max()), f"{key} at epoch {int(diff.argmax()) + 1}"))
     for part in ("final", "best", "test"):
         old, new = recorded.get("metrics", {}).get(part, {}), new_entry.get("metrics", {}).get(part, {})
-        gaps += [abs(old[k] - new[k]) for k in old if k in new]
-    return max(gaps, default=0.0)
+        gaps += [(abs(old[k] - new[k]), f"{part} {k}") for k in old if k in new]
+    return max(gaps)
 
 
 def reproduce(names: list[str], *, cache_dir: Path | None = None) -> list[tuple[str, str, float, str]]:
@@ -120,14 +124,14 @@ def reproduce(names: list[str], *, cache_dir: Path | None = None) -> list[tuple[
                 if new_entry is None:
                     rows.append((name, "FAIL", float("nan"), f"{notebook} did not make this entry"))
                     continue
-                gap = _differences(
+                gap, where = _differences(
                     cache.read_manifest(cache.paths(name, root)["manifest"]),
                     cache.load_history(cache.paths(name, root)["history"]),
                     new_entry,
                     cache.load_history(cache.paths(name, scratch)["history"]),
                 )
                 status = "REPRODUCED" if gap <= TOLERANCE else "DIFFERS"
-                rows.append((name, status, gap, f"retrained by {notebook}"))
+                rows.append((name, status, gap, f"retrained by {notebook}" + (f"; largest at {where}" if gap else "")))
     return rows
 
 
