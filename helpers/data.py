@@ -283,7 +283,7 @@ def load_cifar_batch(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
         raise DatasetCorrupt(f"{path}: expected keys b'data' and b'labels'") from None
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3072:
         raise DatasetCorrupt(f"{path}: b'data' must be a uint8 array of shape (N, 3072)")
-    if not isinstance(labels, list) or not all(isinstance(v, int) for v in labels):
+    if not isinstance(labels, list) or not all(isinstance(v, (int, np.integer)) for v in labels):
         raise DatasetCorrupt(f"{path}: b'labels' must be a list of integers")
     x = np.ascontiguousarray(data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
     y = np.asarray(labels, dtype=np.int64)
