@@ -69,53 +69,101 @@ def data_fingerprint(data: Any) -> Any:
 _NOT_NAMED_OBJECTS = {"DTypePolicy", "FloatDTypePolicy", "QuantizedDTypePolicy"}
 
 
-def _collect_names(obj: Any, names: dict[str, None]) -> None:
+# Version of the cache key. 1: names inside tuples (a functional model's ``keras_history``) were left
+# raw, and the initial weights were not keyed. 2: both fixed. Version-1 entries are migrated in place
+# (see ``helpers.training``), never retrained.
+KEY_VERSION = 2
+
+
+def _collect_names(obj: Any, names: dict[str, None], legacy: bool = False) -> None:
     if isinstance(obj, dict):
         config = obj.get("config")
         if "class_name" in obj and isinstance(config, dict) and obj["class_name"] not in _NOT_NAMED_OBJECTS:
             if isinstance(config.get("name"), str):
                 names.setdefault(config["name"], None)
         for value in obj.values():
-            _collect_names(value, names)
-    elif isinstance(obj, list):
+            _collect_names(value, names, legacy)
+    elif isinstance(obj, list) or (isinstance(obj, tuple) and not legacy):
         for value in obj:
-            _collect_names(value, names)
+            _collect_names(value, names, legacy)
 
 
-def _rename(obj: Any, mapping: dict[str, str]) -> Any:
+def _rename(obj: Any, mapping: dict[str, str], legacy: bool) -> Any:
     if isinstance(obj, dict):
-        return {k: _rename(v, mapping) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_rename(v, mapping) for v in obj]
+        return {k: _rename(v, mapping, legacy) for k, v in obj.items()}
+    if isinstance(obj, list) or (isinstance(obj, tuple) and not legacy):
+        return [_rename(v, mapping, legacy) for v in obj]
     if isinstance(obj, str):
         return mapping.get(obj, obj)
     return obj
 
 
-def canonical_names(config: dict, *, top_name: str | None = None) -> dict:
+def canonical_names(config: dict, *, top_name: str | None = None, legacy: bool = False) -> dict:
     """Replace the names of layers, models and optimizers by their position.
 
     Keras numbers auto-generated names (``dense_7``, ``sgd_3``) by how many
     objects the session has made, so raw configs would change with cell order.
+    This includes the names a functional model's ``inbound_nodes`` refer to
+    (``keras_history`` tuples). ``legacy=True`` reproduces key version 1, which
+    left names inside tuples raw; it exists only to migrate old entries.
     """
     names: dict[str, None] = {}
     if top_name:
         names[top_name] = None
-    _collect_names(config, names)
-    return _rename(config, {name: f"<obj{i}>" for i, name in enumerate(names)})
+    _collect_names(config, names, legacy)
+    return _rename(config, {name: f"<obj{i}>" for i, name in enumerate(names)}, legacy)
 
 
-def architecture_config(model: Any) -> dict:
+def architecture_config(model: Any, *, legacy: bool = False) -> dict:
     """Return ``model.get_config()`` with layer names replaced by their position."""
-    return canonical_names(model.get_config(), top_name=model.name)
+    return canonical_names(model.get_config(), top_name=model.name, legacy=legacy)
 
 
-def compile_config(model: Any) -> dict:
+def compile_config(model: Any, *, legacy: bool = False) -> dict:
     """Return the compile config without settings that only affect speed."""
     config = dict(model.get_compile_config() or {})
     for key in _SPEED_ONLY_COMPILE_KEYS:
         config.pop(key, None)
-    return canonical_names(config)
+    return canonical_names(config, legacy=legacy)
+
+
+def weights_fingerprint(weights: list[np.ndarray]) -> str:
+    """Hash a list of weight arrays (dtype, shape and bytes of each, in order)."""
+    h = hashlib.blake2b(digest_size=16)
+    for w in weights:
+        h.update(array_fingerprint(np.asarray(w)).encode())
+    return h.hexdigest()
+
+
+def initial_weights(model: Any, seed: int) -> str | None:
+    """Fingerprint of the weights the builder returned, unless they are the seed's default initialisation.
+
+    The key must change when a builder sets weights itself (pretrained weights,
+    ``set_weights``, another initialisation). Weights that a fresh copy of the
+    same architecture gets under the same seed add nothing to the key (they
+    follow from architecture and seed), and leaving them out keeps the key the
+    same across library versions and backends, whose random streams differ.
+
+    Args:
+        model: The model just returned by the builder.
+        seed: The seed set before the builder ran.
+
+    Returns:
+        ``None`` for the default initialisation, else a hash of all weights
+        (trainable and not, e.g. batch-norm statistics).
+    """
+    import keras
+
+    weights = model.get_weights()
+    try:
+        keras.utils.set_random_seed(seed)
+        reference = type(model).from_config(model.get_config()).get_weights()
+        default = len(reference) == len(weights) and all(
+            a.shape == b.shape and np.array_equal(a, b) for a, b in zip(weights, reference, strict=True)
+        )
+    except Exception:  # noqa: BLE001 - a model that cannot be rebuilt from its config is keyed by its weights
+        default = False
+    return None if default else weights_fingerprint(weights)
 
 
 def code_fingerprint(obj: Any) -> str:
@@ -207,6 +255,8 @@ def build_spec(
     data: dict[str, Any],
     fit: dict[str, Any],
     callbacks: list[Any],
+    initial_weights: str | None = None,
+    legacy: bool = False,
 ) -> dict:
     """Collect everything a cached result depends on, hashed part by part.
 
@@ -215,13 +265,15 @@ def build_spec(
         data: ``{"x": ..., "y": ..., "validation": ..., "key": ...}``.
         fit: Fit parameters (epochs, batch size, seed, ...).
         callbacks: The user's callbacks.
+        initial_weights: See :func:`initial_weights`; keyed only when not None.
+        legacy: Compute the version-1 key instead (to recognise old entries).
 
     Returns:
         A JSON-able dict; equal dicts mean an equal training run.
     """
     spec = {
-        "architecture": _digest(architecture_config(model)),
-        "compile": _digest(compile_config(model)),
+        "architecture": _digest(architecture_config(model, legacy=legacy)),
+        "compile": _digest(compile_config(model, legacy=legacy)),
         "data": {k: data_fingerprint(v) if k != "key" else v for k, v in data.items()},
         "fit": fit,
         "callbacks": [describe_callback(cb) for cb in callbacks],
@@ -229,6 +281,8 @@ def build_spec(
     code = custom_code(model)
     if code:  # only then, so that entries without custom code keep their keys
         spec["custom_code"] = code
+    if initial_weights is not None and not legacy:
+        spec["initial_weights"] = initial_weights
     return spec
 
 
@@ -240,6 +294,7 @@ def describe_changes(old: dict, new: dict) -> list[str]:
         "data": "training/validation data",
         "callbacks": "callbacks",
         "custom_code": "custom loss or metric code",
+        "initial_weights": "initial weights (set by the builder)",
     }
     changes = []
     for key in sorted(set(old) | set(new)):

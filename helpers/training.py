@@ -357,12 +357,16 @@ def fit_cached(
         "seed": seed,
     }
     data = {"x": x, "y": y, "validation": validation_data, "key": data_key}
-    spec = fingerprint.build_spec(model, data=data, fit=fit_params, callbacks=user_callbacks)
+    parts = {"data": data, "fit": fit_params, "callbacks": user_callbacks}
+    spec = fingerprint.build_spec(model, **parts, initial_weights=fingerprint.initial_weights(model, seed))
     digest = fingerprint.spec_digest(spec)
+    legacy_digest = fingerprint.spec_digest(fingerprint.build_spec(model, **parts, legacy=True))
 
     entry = cache.read_manifest(p["manifest"])
     wants_retrain = mode == "retrain" or (mode == "train" and settings.forced_retrain(name))
     if entry is not None and not wants_retrain:
+        if entry.get("fingerprint") == legacy_digest != digest and not entry.get("key_version"):
+            entry = _migrate(name, p["manifest"], entry, spec, digest, write=mode != "require")
         if entry.get("fingerprint") == digest:
             problems = cache.verify_files(name, entry, cache_dir)
             if not problems:
@@ -421,6 +425,30 @@ def fit_cached(
         )
         model, history = _train(job, model)
         return (model if return_model else None), history
+
+
+def _migrate(name: str, manifest: Any, entry: dict, spec: dict, digest: str, *, write: bool) -> dict:
+    """Re-key a version-1 entry whose old key this very builder, data and seed still give.
+
+    Nothing is retrained: the old key matching proves it is the same experiment.
+    The manifest records the migration. With ``write=False`` (require mode) the
+    entry is only served under the new key, and the files are left as they are.
+    """
+    migrated = dict(entry, spec=spec, fingerprint=digest, key_version=fingerprint.KEY_VERSION)
+    migrated["migrations"] = [
+        *entry.get("migrations", []),
+        {
+            "from_fingerprint": entry["fingerprint"],
+            "to_key_version": fingerprint.KEY_VERSION,
+            "at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "how": "old key recomputed from the same builder, data and seed and found equal; new key computed "
+            "from the same; nothing retrained",
+        },
+    ]
+    if write:
+        cache.write_json_atomic(manifest, migrated)
+        print(f"[cache] {name}: key migrated to version {fingerprint.KEY_VERSION} (no retraining)")
+    return migrated
 
 
 @dataclass
@@ -495,6 +523,7 @@ def _train(job: _Job, model: keras.Model) -> tuple[keras.Model, dict[str, list[f
         "name": name,
         "description": job.description,
         "fingerprint": digest,
+        "key_version": fingerprint.KEY_VERSION,
         "spec": job.spec,
         "seed": fit_params["seed"],
         "epochs_run": len(history.get("loss", [])),

@@ -14,7 +14,8 @@ For each manifest entry in the cache this checks that
    accuracy within ``TOLERANCE``; data that cannot be re-created is a failure,
    never a silent pass,
 6. its test accuracy is not significantly above its validation accuracy
-   (a model that saw the test set), and
+   (a model that saw the test set), and the model's validation accuracy is
+   that of an epoch of its history (history and model belong together), and
 7. every stored prediction cache matches its models on a stratified sample.
 
 Run ``python -m helpers.verify`` (or ``./verify.sh``); it prints one table and
@@ -184,6 +185,25 @@ def _test_above_validation(name: str, entry: dict, val_accuracy: float | None) -
     return None
 
 
+def _history_disagrees(name: str, history: dict, measured_val: float) -> list[Row]:
+    """An ANOMALY row when the model's validation accuracy is that of no epoch of its history.
+
+    The stored weights are those of some epoch (the last, or the best one restored
+    by early stopping), so their validation accuracy appears in the history; on
+    the committed cache it does, to the last digit, for all 36 entries that record
+    it. A forged history with honest weights (or the reverse) breaks this.
+    """
+    curve = history.get("val_accuracy") or []
+    if not curve:
+        return []
+    gaps = np.abs(np.asarray(curve, dtype=float) - measured_val)
+    if gaps.min() <= TOLERANCE:
+        return []
+    closest = float(curve[int(gaps.argmin())])
+    detail = "the model's validation accuracy is that of no epoch of its history: they do not belong together"
+    return [Row(name, "history/model", closest, measured_val, "ANOMALY", detail)]
+
+
 def verify_entry(name: str, entry: dict, data: DataIndex, cache_dir: Path | None = None) -> list[Row]:
     """Check one cache entry; return its table rows."""
     problems = cache.verify_files(name, entry, cache_dir)
@@ -202,9 +222,10 @@ def verify_entry(name: str, entry: dict, data: DataIndex, cache_dir: Path | None
         return [Row(name, status="STALE", detail=problem)]
     if model is None:
         return [Row(name, status="OK", detail="history and metrics only (no model file by design); history checked")]
-    if fingerprint._digest(fingerprint.architecture_config(model)) != spec.get("architecture"):
+    legacy = not entry.get("key_version")  # a version-1 entry not yet migrated: its own way of keying
+    if fingerprint._digest(fingerprint.architecture_config(model, legacy=legacy)) != spec.get("architecture"):
         return [Row(name, status="STALE", detail="model file does not match the recorded architecture")]
-    if fingerprint._digest(fingerprint.compile_config(model)) != spec.get("compile"):
+    if fingerprint._digest(fingerprint.compile_config(model, legacy=legacy)) != spec.get("compile"):
         return [Row(name, status="STALE", detail="model file does not match the recorded compile settings")]
 
     rows = []
@@ -218,6 +239,7 @@ def verify_entry(name: str, entry: dict, data: DataIndex, cache_dir: Path | None
         closest = min(candidates, key=lambda c: abs(c - measured_val))
         ok = abs(closest - measured_val) <= TOLERANCE
         rows.append(Row(name, "val_accuracy", closest, measured_val, "OK" if ok else "MISMATCH", val[0]))
+        rows.extend(_history_disagrees(name, history, measured_val))
     recorded_test = entry.get("metrics", {}).get("test", {}).get("accuracy")
     test = data.find(entry.get("data", {}).get("test_fingerprint"))
     if recorded_test is not None and test is None:
@@ -254,7 +276,7 @@ def write_index(root: Path) -> Path:
 
 def verify_predictions(path: Path, data: DataIndex, entries: dict[str, dict], root: Path) -> Row:
     """Re-predict a stratified sample of a stored prediction cache with the models it names."""
-    from helpers.evaluation import member_predictions
+    from helpers.predictions import member_predictions
 
     label = f"predictions/{path.stem}"
     parts = (cache.read_array_key(path) or "").split(":")  # shas, images, flip[, shiftN]

@@ -531,3 +531,83 @@ def test_a_custom_loss_with_the_same_name_but_other_code_is_a_miss(cache_dir, fi
     assert fingerprint.custom_code(builder_with(my_loss)()) != first
     run("loss", builder=builder_with(my_loss))
     assert fingerprint.custom_code(make_builder()()) == {}, "Keras' own losses add nothing: old keys stay valid"
+
+
+def build_functional():
+    inputs = keras.Input((8,))
+    hidden = keras.layers.Dense(4, activation="relu")(inputs)
+    outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.Concatenate()([hidden, inputs]))
+    model = keras.Model(inputs, outputs)
+    model.compile(optimizer="sgd", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def test_a_functional_model_hits_after_other_models_were_built(cache_dir, fit_counter):
+    run(builder=build_functional)
+    for _ in range(3):  # shifts every auto-generated name, also those inside inbound_nodes
+        build_functional()
+        make_builder()()
+    run(builder=build_functional)
+    assert fit_counter == [2]
+
+
+def test_a_builder_that_sets_its_own_weights_is_a_miss(cache_dir, fit_counter):
+    def with_weights(scale):
+        def build():
+            model = make_builder()()
+            model.set_weights([w * scale for w in model.get_weights()])
+            return model
+
+        return build
+
+    run(builder=with_weights(1.0))  # same weights as the seed gives: the key has no weights part
+    assert "initial_weights" not in json.loads(cache.paths("m")["manifest"].read_text())["spec"]
+    run(builder=with_weights(0.5))
+    run(builder=with_weights(0.5))
+    assert fit_counter == [2, 2]
+    assert "initial_weights" in json.loads(cache.paths("m")["manifest"].read_text())["spec"]
+
+
+def _make_version_1(name: str, builder) -> dict:
+    """Rewrite an entry as the version-1 key (before functional names and initial weights were keyed) made it."""
+    from helpers import fingerprint
+
+    p = cache.paths(name)
+    entry = json.loads(p["manifest"].read_text())
+    keras.backend.clear_session()  # version-1 keys held raw auto-names: make them as the next run will
+    keras.utils.set_random_seed(entry["seed"])
+    model = builder()
+    data = {"x": X, "y": Y, "validation": VAL, "key": None}
+    legacy = fingerprint.build_spec(model, data=data, fit=entry["spec"]["fit"], callbacks=[], legacy=True)
+    old = dict(entry, spec=legacy, fingerprint=fingerprint.spec_digest(legacy))
+    del old["key_version"]
+    assert old["fingerprint"] != entry["fingerprint"], "the keys must differ for this test to mean anything"
+    p["manifest"].write_text(json.dumps(old))
+    return old
+
+
+def test_a_version_1_entry_is_migrated_not_retrained(cache_dir, fit_counter):
+    run(builder=build_functional)
+    old = _make_version_1("m", build_functional)
+    before = cache.paths("m")["manifest"].read_text()
+    keras.backend.clear_session()
+    run(builder=build_functional, mode="require")  # grading: served, but nothing is written
+    assert cache.paths("m")["manifest"].read_text() == before
+    keras.backend.clear_session()
+    run(builder=build_functional)
+    assert fit_counter == [2]
+    entry = json.loads(cache.paths("m")["manifest"].read_text())
+    assert entry["key_version"] == 2 and entry["migrations"][0]["from_fingerprint"] == old["fingerprint"]
+    assert entry["metrics"] == old["metrics"] and entry["files"] == old["files"]
+    from helpers import verify
+
+    rows = verify.verify_entry("m", entry, verify.DataIndex(), cache_dir)
+    assert not any(r.status == "STALE" for r in rows), rows
+
+
+def test_a_version_1_entry_of_another_experiment_is_not_migrated(cache_dir, fit_counter):
+    run(builder=build_functional)
+    _make_version_1("m", build_functional)
+    keras.backend.clear_session()
+    run(builder=build_functional, epochs=3)  # the old key does not match this experiment: retrain
+    assert fit_counter == [2, 3]

@@ -192,9 +192,9 @@ def test_a_model_that_saw_the_test_set_is_flagged(cache_dir, monkeypatch):
 
 
 def test_a_forged_prediction_cache_is_caught(trained_cache):
-    from helpers import interpret
+    from helpers import predictions as prediction_cache
 
-    interpret.cached_predictions("toy_preds", ["good"], X_VAL)
+    prediction_cache.cached_predictions("toy_preds", ["good"], X_VAL)
     ok = {r.name: r for r in verify.verify_all()}["predictions/toy_preds"]
     assert ok.status == "OK" and ok.measured <= verify.PREDICTION_TOLERANCE["float32"]
     path = trained_cache / "histories" / "predictions" / "toy_preds.npz"
@@ -222,3 +222,21 @@ def test_history_only_entry_is_checked_without_a_model(cache_dir, monkeypatch):
     assert statuses()[("sweep", "")].status == "STALE"
     p["history"].unlink()
     assert statuses()[("sweep", "")].status == "MISSING"
+
+
+def test_a_history_that_does_not_belong_to_its_model_is_flagged(trained_cache):
+    from helpers.training import summarize_history
+
+    p = cache.paths("good")
+    history = cache.load_history(p["history"])
+    history["val_accuracy"] = [v + 0.005 for v in history["val_accuracy"]]  # raised by half an image of 100
+    p["history"].write_bytes(pickle.dumps(history))
+    entry = json.loads(p["manifest"].read_text())
+    saved = dict(entry["metrics"], **summarize_history(history))  # final and best forged to agree
+    entry["metrics"] = saved
+    p["manifest"].write_text(json.dumps(entry))
+    rehash("good", "history")
+    rows = statuses()
+    assert rows[("good", "val_accuracy")].status == "OK", "the honest saved_model_val alone would pass"
+    assert rows[("good", "history/model")].status == "ANOMALY"
+    assert verify.main([]) == 1
