@@ -12,6 +12,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import functools
 import platform
 import subprocess
 import sys
@@ -21,27 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from helpers import cache  # noqa: E402
-
-#: Which notebook trains which cache entries (by name prefix).
-NOTEBOOK_OF_PREFIX = {
-    "ex2_": "02_dense_baselines",
-    "seed004_mlp": "02_dense_baselines",
-    "model_1_": "02_dense_baselines",
-    "ex3_": "03_optimizers",
-    "ex4_": "04_width_sweeps",
-    "ex5_": "05_regularization",
-    "warmup_": "06_cnns",
-    "seed003_": "06_cnns",
-    "mnist_cnn": "06_cnns",
-    "seed004_cnn": "06_cnns",
-    "fashion_cnn_naive": "06_cnns",
-    "fashion_cnn_final": "06_cnns",
-    "fashion_cnn": "06_cnns_search",
-    "model_2_": "06_cnns",
-    "transfer_": "07_transfer_learning",
-    "model_4_": "07_transfer_learning",
-}
+from helpers import cache, reproduce  # noqa: E402
+from helpers.goals import GOALS  # noqa: E402
 
 #: Headline models: label, cache entries (several: their predictions are
 #: averaged), whether flipped test images are averaged in (test-time
@@ -59,51 +41,75 @@ ALL_DATA_CNNS = (
 LOWDROP_CNNS = ("fashion_cnn_lowdrop", "fashion_cnn_lowdrop_all")
 # (label, cache entries averaged, test-time augmentation, seed's figure, goal)
 HEADLINES = [
-    ("MNIST softmax regression", ("ex2_softmax_mnist",), NO_TTA, None, 0.920),
-    ("MNIST 1x128 MLP, Adam", ("ex3_adam",), NO_TTA, None, 0.980),
-    ("MNIST 1x128 MLP, Adam with cosine decay", ("ex3_adam_cosine",), NO_TTA, None, 0.980),
-    ("MNIST 1x128 MLP, same, all training images", ("ex3_adam_cosine_all_training_data",), NO_TTA, None, 0.980),
-    ("Fashion-MNIST best dense network (tuner)", ("ex5_best_dense",), NO_TTA, 0.8907, 0.900),
-    ("Fashion-MNIST best dense, cosine + EMA", ("ex5_best_dense_ema",), NO_TTA, 0.8907, 0.900),
-    ("Fashion-MNIST best dense, all training images", ("ex5_best_dense_all_training_data",), NO_TTA, 0.8907, 0.900),
-    ("MNIST CNN, no augmentation", ("mnist_cnn_noaug",), NO_TTA, 0.9911, 0.996),
-    ("MNIST CNN, augmentation", ("mnist_cnn_aug",), NO_TTA, 0.9911, 0.996),
-    ("MNIST best CNN: both averaged", ("mnist_cnn_noaug", "mnist_cnn_aug"), NO_TTA, 0.9911, 0.996),
-    ("Fashion-MNIST tuned CNN", ("fashion_cnn_tuned",), NO_TTA, 0.93, 0.945),
-    ("Fashion-MNIST tuned CNN + flip test-time augmentation", ("fashion_cnn_tuned",), FLIP, 0.93, 0.945),
-    ("Fashion-MNIST wide CNN (bfloat16)", ("fashion_cnn_wide",), NO_TTA, 0.93, 0.945),
-    ("Fashion-MNIST two tuned CNNs + flip TTA", ("fashion_cnn_tuned", "fashion_cnn_tuned_seed1"), FLIP, 0.93, 0.945),
+    ("MNIST softmax regression", ("ex2_softmax_mnist",), NO_TTA, None, GOALS["mnist_softmax"]),
+    ("MNIST 1x128 MLP, Adam", ("ex3_adam",), NO_TTA, None, GOALS["mnist_mlp"]),
+    ("MNIST 1x128 MLP, Adam with cosine decay", ("ex3_adam_cosine",), NO_TTA, None, GOALS["mnist_mlp"]),
+    (
+        "MNIST 1x128 MLP, same, all training images",
+        ("ex3_adam_cosine_all_training_data",),
+        NO_TTA,
+        None,
+        GOALS["mnist_mlp"],
+    ),
+    ("Fashion-MNIST best dense network (tuner)", ("ex5_best_dense",), NO_TTA, 0.8907, GOALS["fashion_dense"]),
+    ("Fashion-MNIST best dense, cosine + EMA", ("ex5_best_dense_ema",), NO_TTA, 0.8907, GOALS["fashion_dense"]),
+    (
+        "Fashion-MNIST best dense, all training images",
+        ("ex5_best_dense_all_training_data",),
+        NO_TTA,
+        0.8907,
+        GOALS["fashion_dense"],
+    ),
+    ("MNIST CNN, no augmentation", ("mnist_cnn_noaug",), NO_TTA, 0.9911, GOALS["mnist_cnn"]),
+    ("MNIST CNN, augmentation", ("mnist_cnn_aug",), NO_TTA, 0.9911, GOALS["mnist_cnn"]),
+    ("MNIST best CNN: both averaged", ("mnist_cnn_noaug", "mnist_cnn_aug"), NO_TTA, 0.9911, GOALS["mnist_cnn"]),
+    ("Fashion-MNIST tuned CNN", ("fashion_cnn_tuned",), NO_TTA, 0.93, GOALS["fashion_cnn"]),
+    ("Fashion-MNIST tuned CNN + flip test-time augmentation", ("fashion_cnn_tuned",), FLIP, 0.93, GOALS["fashion_cnn"]),
+    ("Fashion-MNIST wide CNN (bfloat16)", ("fashion_cnn_wide",), NO_TTA, 0.93, GOALS["fashion_cnn"]),
+    (
+        "Fashion-MNIST two tuned CNNs + flip TTA",
+        ("fashion_cnn_tuned", "fashion_cnn_tuned_seed1"),
+        FLIP,
+        0.93,
+        GOALS["fashion_cnn"],
+    ),
     (
         "Fashion-MNIST four CNNs + flip and shift TTA (chosen on validation)",
         FASHION_CNNS,
         FLIP_SHIFT,
         0.93,
-        0.945,
+        GOALS["fashion_cnn"],
     ),
-    ("Fashion-MNIST wide CNN, all training images", ("fashion_cnn_wide_all",), NO_TTA, 0.93, 0.945),
+    ("Fashion-MNIST wide CNN, all training images", ("fashion_cnn_wide_all",), NO_TTA, 0.93, GOALS["fashion_cnn"]),
     (
         "Fashion-MNIST eight wide-recipe CNNs (four on all training images) + flip and shift TTA",
         FASHION_CNNS + ALL_DATA_CNNS,
         FLIP_SHIFT,
         0.93,
-        0.945,
+        GOALS["fashion_cnn"],
     ),
-    ("Fashion-MNIST low-dropout wide CNN", ("fashion_cnn_lowdrop",), NO_TTA, 0.93, 0.945),
-    ("Fashion-MNIST low-dropout wide CNN, all training images", ("fashion_cnn_lowdrop_all",), NO_TTA, 0.93, 0.945),
+    ("Fashion-MNIST low-dropout wide CNN", ("fashion_cnn_lowdrop",), NO_TTA, 0.93, GOALS["fashion_cnn"]),
+    (
+        "Fashion-MNIST low-dropout wide CNN, all training images",
+        ("fashion_cnn_lowdrop_all",),
+        NO_TTA,
+        0.93,
+        GOALS["fashion_cnn"],
+    ),
     (
         "Fashion-MNIST search's best: two low-dropout CNNs (one on all training images) + flip and shift TTA",
         LOWDROP_CNNS,
         FLIP_SHIFT,
         0.93,
-        0.945,
+        GOALS["fashion_cnn"],
     ),
-    ("Fashion-MNIST final tuned CNN (notebook 06)", ("fashion_cnn_final",), NO_TTA, 0.93, 0.945),
+    ("Fashion-MNIST final tuned CNN (notebook 06)", ("fashion_cnn_final",), NO_TTA, 0.93, GOALS["fashion_cnn"]),
     (
         "Fashion-MNIST final tuned CNN + flip and shift TTA (notebook 06)",
         ("fashion_cnn_final",),
         FLIP_SHIFT,
         0.93,
-        0.945,
+        GOALS["fashion_cnn"],
     ),
 ]
 
@@ -156,10 +162,14 @@ def measured_accuracy(names: tuple[str, ...], tta: dict) -> float:
 
 
 def notebook_of(name: str) -> str:
-    for prefix, notebook in NOTEBOOK_OF_PREFIX.items():
-        if name.startswith(prefix):
-            return notebook
-    return "other"
+    """The notebook that trains an entry, read from the notebook sources' training calls."""
+    return reproduce.notebook_for(name, _training_sources()) or "other"
+
+
+@functools.cache
+def _training_sources() -> dict[str, set[str]]:
+    sources = sorted((ROOT / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
+    return {p.stem: reproduce.trained_names(p.read_text()) for p in sources}
 
 
 def training_time_table(entries: dict) -> str:
@@ -215,6 +225,7 @@ def main() -> int:
         notebooks = run_script("notebooks.py")
         precision = run_script("precision.py")
     entries = cache.list_entries(ROOT)
+    headlines = headline_table(entries)
     text = f"""# Benchmarks
 
 Measured on {platform.machine()} with {platform.processor() or "an unnamed CPU"}, Python {platform.python_version()};
@@ -258,11 +269,22 @@ trained on 48 000 images, predicting over the views chosen on validation.
 The search's own best, that network's first run averaged with its copy
 retrained on all training images, is listed above it.
 
-{headline_table(entries)}
+{headlines}
 """
     (ROOT / "BENCHMARKS.md").write_text(text)
+    write_readme_results(headlines)
     print(text)
     return 0
+
+
+README_START, README_END = "<!-- results table: written by benchmarks/report.py -->", "<!-- end of results table -->"
+
+
+def write_readme_results(table: str, readme: Path = ROOT / "README.md") -> None:
+    """Put the headline table into the README between its markers (one source: the manifests)."""
+    text = readme.read_text()
+    start, end = text.index(README_START) + len(README_START), text.index(README_END)
+    readme.write_text(text[:start] + "\n" + table + "\n" + text[end:])
 
 
 if __name__ == "__main__":

@@ -7,7 +7,15 @@ Modules:
     training: ``fit_cached``, the content-keyed training cache.
     cache: cache files, manifests and safe loading.
     sweeps: parameter sweeps over several seeds.
-    evaluation: seed 002's ``run_evaluation`` and ``check_answer``.
+    evaluation: seed 002's harness, ``run_evaluation``.
+    answers: ``check_answer``, the seeds' limits on answer length.
+    metrics: tables of run metrics and training times, accuracy and its intervals.
+    predictions: ensembles over test-time-augmentation views, and their cache.
+    interpret: activations, t-SNE embeddings, confusions.
+    transfer: bodies of trained models and ImageNet applications for transfer learning.
+    tuning: keras-tuner searches on the cache.
+    goals: the suite's test-accuracy goals.
+    fingerprint, safe_load, safe_pickle, verify, reproduce: what the cache and verify rest on.
     plotting: figures (learning curves, sweeps, confusion matrices, ...).
     settings: run-wide switches (cache mode, smoke mode, folders).
     session: each notebook's first lines (student, what the cache will do).
@@ -41,32 +49,19 @@ def _import_tensorflow_quietly() -> None:
 
 _import_tensorflow_quietly()
 
+from helpers.answers import check_answer
 from helpers.cache import CacheCorrupt, CacheError, CacheMiss, load_cached, manifest
 from helpers.data import (
-    CLASS_NAMES,
     DatasetCorrupt,
     DatasetUnavailable,
     load_dataset,
     try_load_dataset,
 )
 from helpers.display import install_table_format as _install_table_format
-from helpers.evaluation import (
-    accuracy,
-    best_metrics,
-    check_answer,
-    expected_errors,
-    member_predictions,
-    predict_average,
-    predict_tta,
-    run_evaluation,
-    runs_table,
-    shift_images,
-    training_times,
-    tta_view_count,
-    tta_views,
-)
-from helpers.interpret import cached_predictions, stored_predictions
-from helpers.models import build_mlp, build_vgg_cnn, compile_classifier, make_augmentation, warmup_cosine
+from helpers.evaluation import run_evaluation
+from helpers.goals import GOALS
+from helpers.metrics import accuracy, best_metrics, expected_errors, runs_table, training_times
+from helpers.models import build_mlp, build_vgg_cnn, make_augmentation, warmup_cosine
 from helpers.plotting import (
     plot_architecture,
     plot_class_histogram,
@@ -80,6 +75,7 @@ from helpers.plotting import (
     plot_misclassified,
     plot_some_samples,
 )
+from helpers.predictions import cached_predictions, member_predictions, stored_predictions, tta_view_count
 from helpers.prepare import (
     add_gaussian_noise,
     center_normalize,
@@ -93,10 +89,68 @@ from helpers.prepare import (
     train_val_split,
 )
 from helpers.session import start_notebook
-from helpers.settings import cache_mode, set_cache_mode, smoke_mode
+from helpers.settings import set_cache_mode
 from helpers.sweeps import run_sweep
 from helpers.training import TrainingForbidden, fit_cached
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+# What notebooks use as ``hp.<name>`` (a test checks that each is used), plus the errors they may catch.
+__all__ = [
+    # errors
+    "CacheCorrupt",
+    "CacheError",
+    "CacheMiss",
+    "DatasetCorrupt",
+    "DatasetUnavailable",
+    "TrainingForbidden",
+    # data and preparation
+    "load_dataset",
+    "try_load_dataset",
+    "add_gaussian_noise",
+    "center_normalize",
+    "corrupt_labels",
+    "flatten_rescale",
+    "image_splits",
+    "one_hot",
+    "rescale_images",
+    "rgb2gray",
+    "svhn_seed_split",
+    "train_val_split",
+    # goals, models, training and the cache
+    "GOALS",
+    "build_mlp",
+    "build_vgg_cnn",
+    "make_augmentation",
+    "warmup_cosine",
+    "fit_cached",
+    "run_sweep",
+    "load_cached",
+    "manifest",
+    "set_cache_mode",
+    "start_notebook",
+    # evaluation
+    "accuracy",
+    "best_metrics",
+    "check_answer",
+    "expected_errors",
+    "member_predictions",
+    "run_evaluation",
+    "runs_table",
+    "training_times",
+    "tta_view_count",
+    "cached_predictions",
+    "stored_predictions",
+    # plots
+    "plot_architecture",
+    "plot_class_histogram",
+    "plot_confusion_matrix",
+    "plot_embedding",
+    "plot_feature_maps",
+    "plot_histories",
+    "plot_history",
+    "plot_images",
+    "plot_metric_vs_param",
+    "plot_misclassified",
+    "plot_some_samples",
+]
 
 _install_table_format()

@@ -57,7 +57,7 @@ def paths(name: str, cache_dir: str | os.PathLike | None = None) -> dict[str, Pa
     """Return the model, history and manifest paths of a cache name."""
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
     check_name(name)
-    partial_root = Path(os.environ.get("IMGCLS_PARTIAL_DIR") or root / ".cache" / "partial")
+    partial_root = settings.partial_dir(root)
     return {
         "model": root / "saved_models" / f"{name}.keras",
         "history": root / "histories" / f"{name}.pkl",

@@ -38,7 +38,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from helpers import safe_pickle, settings
+from helpers import downloads, safe_pickle, settings
 from helpers.errors import OneLineError
 
 DEBIAN_DATA_DIR = Path("/usr/share/datasets")
@@ -131,17 +131,8 @@ class LoadedDataset(NamedTuple):
 
 
 def keras_cache_dir() -> Path:
-    """Return Keras' dataset download folder (``$KERAS_HOME/datasets``, else ``~/.keras/datasets``).
-
-    Keras falls back to ``/tmp/.keras`` when the home folder is not writable; so does this.
-    """
-    home = os.environ.get("KERAS_HOME")
-    if home:
-        return Path(home).expanduser() / "datasets"
-    base = Path.home()
-    if not os.access(base, os.W_OK):
-        base = Path("/tmp")
-    return base / ".keras" / "datasets"
+    """Return Keras' dataset download folder (``$KERAS_HOME/datasets``, else ``~/.keras/datasets``)."""
+    return downloads.keras_dir() / "datasets"
 
 
 def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
@@ -149,9 +140,8 @@ def candidate_dirs(data_dir: str | os.PathLike | None = None) -> list[Path]:
     dirs = []
     if data_dir is not None:
         dirs.append(Path(data_dir).expanduser())
-    env = os.environ.get("IMGCLS_DATA_DIR")
-    if env:
-        dirs.append(Path(env).expanduser())
+    if settings.data_dir() is not None:
+        dirs.append(settings.data_dir())
     dirs.append(DEBIAN_DATA_DIR)
     dirs.append(keras_cache_dir())
     return dirs
@@ -165,8 +155,8 @@ def describe_folder(folder: Path) -> str:
     as ``/usr/share/datasets``, or a ``data_dir`` the caller chose) as given.
     """
     folder = Path(folder).expanduser().absolute()
-    env = os.environ.get("IMGCLS_DATA_DIR")
-    if env and Path(env).expanduser().absolute() == folder:
+    env = settings.data_dir()
+    if env is not None and env.absolute() == folder:
         return "the data folder IMGCLS_DATA_DIR"
     if folder == keras_cache_dir().absolute():
         return "Keras' download cache"
@@ -352,20 +342,6 @@ ORIGINALS = {
 _KERAS_HOSTS = {"mnist": "storage.googleapis.com", "fashion_mnist": "storage.googleapis.com"}
 
 
-def _reachable(url: str, timeout: float = 3.0) -> bool:
-    """Whether a TCP connection to the host of ``url`` can be opened (a quick offline check)."""
-    import socket
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url if "//" in url else f"https://{url}/")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        with socket.create_connection((parts.hostname, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
-
-
 def fetch_original(name: str, fname: str, *, extract_to: str | None = None) -> str:
     """Download one original file of ``name`` into Keras' download cache, from the mirror if one is set.
 
@@ -377,21 +353,11 @@ def fetch_original(name: str, fname: str, *, extract_to: str | None = None) -> s
     Returns:
         The path of the file, or of the unpacked folder.
     """
-    import keras
-
     base, checksums = ORIGINALS[name]
-    origin = (settings.mirror_url() or base) + fname
-    if not _reachable(origin):
-        raise ConnectionError(f"{origin} cannot be reached (no internet, or IMGCLS_MIRROR is down?)")
-    checksum = checksums[fname] if settings.verify_download_checksums() else None
-    home = keras_cache_dir().parent  # where load_dataset looks, even if KERAS_HOME changed since import
-    home.mkdir(parents=True, exist_ok=True)  # else Keras falls back to /tmp/.keras
-    home = str(home)
+    url = downloads.origin(fname, base)
     if extract_to:
-        return keras.utils.get_file(
-            extract_to, origin, file_hash=checksum, extract=True, cache_subdir="datasets", cache_dir=home
-        )
-    return keras.utils.get_file(fname, origin, file_hash=checksum, cache_subdir=f"datasets/{name}", cache_dir=home)
+        return str(downloads.fetch(url, fname, checksum=checksums[fname], subdir="datasets", extract_to=extract_to))
+    return str(downloads.fetch(url, fname, checksum=checksums[fname], subdir=f"datasets/{name}"))
 
 
 def _download(name: str) -> tuple[tuple, tuple]:
@@ -404,7 +370,7 @@ def _download(name: str) -> tuple[tuple, tuple]:
     if name == "cifar10":
         folder = fetch_original(name, "cifar-10-python.tar.gz", extract_to="cifar-10-batches-py-target")
         return _load_cifar_folder(Path(folder) / "cifar-10-batches-py")
-    if not _reachable(_KERAS_HOSTS[name]):
+    if not downloads.reachable(_KERAS_HOSTS[name]):
         raise ConnectionError(f"{_KERAS_HOSTS[name]} cannot be reached (no internet?)")
     loader = {"mnist": keras.datasets.mnist, "fashion_mnist": keras.datasets.fashion_mnist}[name]
     (x_tr, y_tr), (x_te, y_te) = loader.load_data()

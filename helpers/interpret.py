@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import keras
 import numpy as np
@@ -86,8 +85,6 @@ def cached_tsne(
     """
     from sklearn.manifold import TSNE
 
-    from helpers.fingerprint import array_fingerprint
-
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
     path = root / "histories" / "embeddings" / f"{cache.check_name(name)}.npz"
     data = np.asarray(inputs if inputs is not None else features, dtype=np.float32)
@@ -103,89 +100,3 @@ def cached_tsne(
     points = points.astype(np.float32)
     cache.save_keyed_array(path, key, "points", points)
     return points
-
-
-def _predictions_folder(cache_dir: str | os.PathLike | None) -> Path:
-    return (Path(cache_dir) if cache_dir is not None else settings.cache_dir()) / "histories" / "predictions"
-
-
-def _predictions_key(shas: Sequence[str], images: str, flip: bool, shift: int) -> str:
-    """Key of stored predictions: the models' SHA-256s, the images' fingerprint and the views."""
-    return f"{','.join(shas)}:{images}:{flip}" + (f":shift{shift}" if shift else "")
-
-
-def stored_predictions(
-    x: np.ndarray, cache_dir: str | os.PathLike | None = None
-) -> list[tuple[str, list[str], dict[str, Any]]]:
-    """List the stored predictions of images ``x`` that are still valid, without loading them.
-
-    Lets a report reuse what the notebooks stored without repeating their names.
-
-    Args:
-        x: The images the predictions must be of.
-        cache_dir: Override the cache folder.
-
-    Returns:
-        ``(name, model names, views)`` per file, in name order, where ``views`` holds the
-        ``flip`` and ``shift`` arguments of :func:`cached_predictions`. A file is left out
-        when any of its models is no longer in the cache with the same model file.
-    """
-    name_of_sha = {
-        entry["files"]["model"]["sha256"]: name
-        for name, entry in cache.list_entries(cache_dir).items()
-        if cache.model_stored(entry)
-    }
-    images = array_fingerprint(np.asarray(x))
-    found = []
-    for path in sorted(_predictions_folder(cache_dir).glob("*.npz")):
-        parts = (cache.read_array_key(path) or "").split(":")  # shas, images, flip[, shiftN]
-        if len(parts) not in (3, 4) or parts[1] != images:
-            continue
-        names = [name_of_sha.get(sha) for sha in parts[0].split(",")]
-        if None not in names:
-            shift = int(parts[3].removeprefix("shift")) if len(parts) == 4 else 0
-            found.append((path.stem, names, {"flip": parts[2] == "True", "shift": shift}))
-    return found
-
-
-def cached_predictions(
-    name: str,
-    model_names: Sequence[str],
-    x: np.ndarray,
-    *,
-    flip: bool = False,
-    shift: int = 0,
-    cache_dir: str | os.PathLike | None = None,
-) -> np.ndarray:
-    """:func:`~helpers.evaluation.member_predictions` of cached models, stored once.
-
-    Stored in ``<cache>/histories/predictions/NAME.npz`` (plain arrays, read with
-    ``allow_pickle=False``) with a key made of the models' recorded SHA-256s, a
-    fingerprint of ``x``, ``flip`` and ``shift``; a changed model or input recomputes. On a
-    hit the models are not even loaded. In require-cache mode a miss is computed
-    (predicting never trains) but not written.
-
-    Args:
-        name: Cache name of the predictions.
-        model_names: Cache entries of the models, in the order of the result's first axis.
-        x: Images to predict.
-        flip: Add the mirror images as a second view.
-        shift: Add views moved this many pixels (see :func:`~helpers.evaluation.tta_views`).
-        cache_dir: Override the cache folder.
-
-    Returns:
-        Array of shape ``(models, views, n, classes)``.
-    """
-    from helpers.evaluation import member_predictions
-
-    path = _predictions_folder(cache_dir) / f"{cache.check_name(name)}.npz"
-    shas = [cache.manifest(model_name, cache_dir)["files"]["model"]["sha256"] for model_name in model_names]
-    key = _predictions_key(shas, array_fingerprint(np.asarray(x)), flip, shift)
-    stored = cache.load_keyed_array(path, key, "predictions")
-    if stored is not None:
-        return stored
-    models = [cache.load_cached(model_name, cache_dir)[0] for model_name in model_names]
-    predictions = member_predictions(models, x, flip=flip, shift=shift).astype(np.float32)
-    if settings.cache_mode() != "require":
-        cache.save_keyed_array(path, key, "predictions", predictions)
-    return predictions

@@ -31,21 +31,63 @@ from helpers import cache, settings
 TOLERANCE = 1e-4  # largest |difference| of any history value or metric that still counts as reproduced
 
 
-def name_prefixes(source: str) -> set[str]:
-    """The cache names a notebook source can make: its string literals, and the fixed start of its f-strings."""
-    prefixes = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and 3 <= len(node.value) <= 80:
-            prefixes.add(node.value)
-        elif isinstance(node, ast.JoinedStr) and node.values and isinstance(node.values[0], ast.Constant):
-            start = str(node.values[0].value)
-            if len(start) >= 4:
-                prefixes.add(start)
-    return prefixes
+_TRAINING_CALLS = {"fit_cached", "run_evaluation", "run_sweep", "random_search"}
+
+
+def _strings(node: ast.AST) -> set[str]:
+    """String constants and the fixed starts of f-strings inside an expression."""
+    found = set()
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Constant) and isinstance(sub.value, str) and 3 <= len(sub.value) <= 80:
+            found.add(sub.value)
+        elif isinstance(sub, ast.JoinedStr) and sub.values and isinstance(sub.values[0], ast.Constant):
+            if len(str(sub.values[0].value)) >= 4:
+                found.add(str(sub.values[0].value))
+    return found
+
+
+def trained_names(source: str) -> set[str]:
+    """The cache names (or their fixed starts) a notebook passes to the suite's training calls.
+
+    The first argument of ``fit_cached``, ``run_evaluation``, ``run_sweep`` or
+    ``random_search``; when it is a variable, the strings of everything assigned
+    to it or looped over into it. A notebook that only reads an entry (as 06
+    reads 05's ``ex5_best_dense_aug``) does not count as making it.
+    """
+    tree = ast.parse(source)
+    values: dict[str, list[ast.AST]] = {}
+    for node in ast.walk(tree):
+        targets, value = [], None
+        if isinstance(node, ast.Assign):
+            targets, value = node.targets, node.value
+        elif isinstance(node, (ast.For, ast.comprehension)):
+            targets, value = [node.target], node.iter
+        for target in targets:
+            for sub in ast.walk(target):
+                if isinstance(sub, ast.Name):
+                    values.setdefault(sub.id, []).append(value)
+    made = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        func = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if func not in _TRAINING_CALLS:
+            continue
+        first = node.args[0]
+        made |= _strings(first)
+        for sub in ast.walk(first):
+            if isinstance(sub, ast.Name):
+                for value in values.get(sub.id, []):
+                    made |= _strings(value)
+    return made
 
 
 def notebook_for(name: str, sources: dict[str, set[str]]) -> str | None:
-    """The notebook whose literals name ``name`` exactly, else the one with the longest matching prefix."""
+    """The notebook whose literals name ``name`` exactly, else the one with the longest matching prefix.
+
+    ``sources`` maps notebook names to the strings to match: best
+    :func:`trained_names`, so that a notebook that only reads an entry is never taken for its maker.
+    """
     exact = [nb for nb, names in sources.items() if name in names]
     if exact:
         return exact[0]
@@ -80,7 +122,7 @@ def reproduce(names: list[str], *, cache_dir: Path | None = None) -> list[tuple[
     """Retrain ``names`` on a scratch copy of the cache; return ``(name, status, max |Δ|, detail)`` rows."""
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
     notebooks = sorted((settings.project_root() / "notebooks" / "src").glob("[0-9][0-9]_*.py"))
-    sources = {p.stem: name_prefixes(p.read_text()) for p in notebooks}
+    sources = {p.stem: trained_names(p.read_text()) for p in notebooks}
     groups: dict[str, list[str]] = {}
     rows = []
     for name in names:
@@ -89,7 +131,7 @@ def reproduce(names: list[str], *, cache_dir: Path | None = None) -> list[tuple[
             rows.append((name, "FAIL", float("nan"), "no notebook names this entry"))
         else:
             groups.setdefault(notebook, []).append(name)
-    sys.path.insert(0, str(settings.project_root() / "scripts"))
+    sys.path.insert(0, str(settings.project_root() / "scripts"))  # the runner stays a script: no TensorFlow import
     from run_notebooks import execute_to
 
     for notebook, members in groups.items():

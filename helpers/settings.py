@@ -26,6 +26,8 @@ suite) can be steered from outside, e.g. by the test-suite or a grader:
 ``IMGCLS_UNVERIFIED_DOWNLOADS``  ``1``: skip the published checksums of
                           downloads. Only for tests, whose stand-in files
                           cannot match them.
+``KERAS_HOME``            Keras' own setting, read here too: its download
+                          cache is ``$KERAS_HOME/datasets`` (else ``~/.keras``).
 ========================  =====================================================
 """
 
@@ -49,6 +51,24 @@ def cache_dir() -> Path:
     """Return the folder holding ``saved_models/`` and ``histories/``."""
     env = os.environ.get("IMGCLS_CACHE_DIR")
     return Path(env).expanduser() if env else project_root()
+
+
+def data_dir() -> Path | None:
+    """Return the data folder named by ``IMGCLS_DATA_DIR``, or ``None``."""
+    env = os.environ.get("IMGCLS_DATA_DIR")
+    return Path(env).expanduser() if env else None
+
+
+def partial_dir(cache_root: Path) -> Path:
+    """Return where unfinished runs keep their state (``IMGCLS_PARTIAL_DIR``, else ``<cache>/.cache/partial``)."""
+    env = os.environ.get("IMGCLS_PARTIAL_DIR")
+    return Path(env) if env else cache_root / ".cache" / "partial"
+
+
+def keras_home() -> Path | None:
+    """Return Keras' own home folder setting, ``KERAS_HOME``, or ``None`` (then ``~/.keras``)."""
+    env = os.environ.get("KERAS_HOME")
+    return Path(env).expanduser() if env else None
 
 
 def set_cache_mode(mode: str | None) -> None:

@@ -9,7 +9,7 @@ import keras
 import pandas as pd
 from tqdm import tqdm
 
-from helpers.evaluation import runs_table
+from helpers.metrics import runs_table
 from helpers.training import fit_cached
 
 

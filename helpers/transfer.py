@@ -17,7 +17,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from helpers import cache, settings
+from helpers import cache, downloads, settings
 
 #: ``keras.applications`` constructors used here: Keras' folder, the no-top weights file and its MD5.
 APPLICATIONS = {
@@ -33,9 +33,7 @@ KERAS_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-application
 
 def keras_models_dir() -> Path:
     """The folder where Keras keeps downloaded weights (beside its dataset cache)."""
-    from helpers.data import keras_cache_dir
-
-    return keras_cache_dir().parent / "models"
+    return downloads.keras_dir() / "models"
 
 
 def imagenet_weights_available(name: str) -> bool:
@@ -50,28 +48,21 @@ def fetch_imagenet_weights(name: str) -> Path | None:
     """
     from keras.src.utils.file_utils import validate_file
 
-    from helpers.data import _reachable
-
     folder, fname, md5 = APPLICATIONS[name]
     path = keras_models_dir() / fname
-    checksum = md5 if settings.verify_download_checksums() else None
-    if path.is_file() and (checksum is None or validate_file(str(path), checksum)):
+    if path.is_file() and (not settings.verify_download_checksums() or validate_file(str(path), md5)):
         return path
     path.unlink(missing_ok=True)  # not the published file: never load it
-    origin = (settings.mirror_url() or f"{KERAS_WEIGHTS_URL}{folder}/") + fname
-    if settings.offline() or not _reachable(origin):
-        print(f"{name}'s ImageNet weights are not here and {origin.split('/')[2]} cannot be reached (offline).")
+    url = downloads.origin(fname, f"{KERAS_WEIGHTS_URL}{folder}/")
+    if settings.offline() or not downloads.reachable(url):
+        print(f"{name}'s ImageNet weights are not here and {url.split('/')[2]} cannot be reached (offline).")
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        got = keras.utils.get_file(
-            fname, origin, file_hash=checksum, cache_subdir="models", cache_dir=str(path.parent.parent)
-        )
+        return downloads.fetch(url, fname, checksum=md5, subdir="models")
     except Exception as err:  # any network or checksum failure: one line, the section skips
         path.unlink(missing_ok=True)
-        print(f"{name}'s ImageNet weights could not be downloaded from {origin}: {type(err).__name__}")
+        print(f"{name}'s ImageNet weights could not be downloaded from {url}: {type(err).__name__}")
         return None
-    return Path(got)
 
 
 def build_base(name: str, input_shape: tuple[int, int, int], *, weights: str | None = "imagenet") -> keras.Model:

@@ -274,8 +274,13 @@ def write_index(root: Path) -> Path:
     return root / INDEX
 
 
-def verify_predictions(path: Path, data: DataIndex, entries: dict[str, dict], root: Path) -> Row:
-    """Re-predict a stratified sample of a stored prediction cache with the models it names."""
+def verify_predictions(
+    path: Path, data: DataIndex, entries: dict[str, dict], root: Path, loaded: dict[str, Any] | None = None
+) -> Row:
+    """Re-predict a stratified sample of a stored prediction cache with the models it names.
+
+    ``loaded`` keeps models already loaded, by name, so that caches sharing members load each model once.
+    """
     from helpers.predictions import member_predictions
 
     label = f"predictions/{path.stem}"
@@ -298,7 +303,11 @@ def verify_predictions(path: Path, data: DataIndex, entries: dict[str, dict], ro
     shift = int(parts[3].removeprefix("shift")) if len(parts) == 4 else 0
     if stored is None or stored.ndim != 4 or stored.shape[0] != len(names) or stored.shape[2] != len(x):
         return Row(label, status="CORRUPT", detail="stored predictions do not have the shape their key promises")
-    models = [cache.load_model(cache.paths(n, root)["model"]) for n in names]
+    loaded = {} if loaded is None else loaded
+    for n in names:
+        if n not in loaded:
+            loaded[n] = cache.load_model(cache.paths(n, root)["model"])
+    models = [loaded[n] for n in names]
     fresh = member_predictions(models, x[idx], flip=parts[2] == "True", shift=shift)
     gap = float(np.abs(fresh - stored[:, :, idx]).max())
     layers = [layer for m in models for layer in m._flatten_layers()]
@@ -343,9 +352,10 @@ def verify_all(cache_dir: Path | None = None, patterns: list[str] | None = None)
         if wanted(name):
             rows.append(Row(name, status="ORPHAN", detail="model or history file without a manifest entry"))
     if not patterns:
+        loaded: dict[str, Any] = {}
         for path in sorted((root / "histories" / "predictions").glob("*.npz")):
             try:
-                rows.append(verify_predictions(path, data, entries, root))
+                rows.append(verify_predictions(path, data, entries, root, loaded))
             except Exception as err:  # noqa: BLE001
                 rows.append(Row(f"predictions/{path.stem}", status="FAIL", detail=f"{type(err).__name__}: {err}"[:300]))
     return rows

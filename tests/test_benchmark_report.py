@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from helpers import cache, evaluation, interpret
+from helpers import cache
+from helpers import predictions as prediction_cache
 from helpers.training import fit_cached
 
 RNG = np.random.default_rng(3)
@@ -39,7 +40,7 @@ def stored(cache_dir):
     for seed, name in enumerate(("a", "b", "c")):
         fit_cached(name, _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=seed, verbose=0)
     x = RNG.random((12, 4, 4, 1)).astype(np.float32)
-    predictions = interpret.cached_predictions("p", ["a", "b"], x, flip=True, shift=1)
+    predictions = prediction_cache.cached_predictions("p", ["a", "b"], x, flip=True, shift=1)
     return report, x, predictions, cache_dir / "histories" / "predictions" / "p.npz"
 
 
@@ -59,9 +60,18 @@ def test_report_predicts_what_is_not_stored(stored):
     report, x, predictions, path = stored
     stored_part, computed = report.test_predictions(("a", "c"), report.FLIP, x)
     np.testing.assert_array_equal(stored_part, predictions[[0], :2])
-    expected = evaluation.member_predictions([cache.load_cached("c")[0]], x, flip=True)
+    expected = prediction_cache.member_predictions([cache.load_cached("c")[0]], x, flip=True)
     np.testing.assert_allclose(computed, expected, rtol=1e-5)
     # Shift views without flip are not the first views of the stored ones: predicted from the models.
     (shift_only,) = report.test_predictions(("a",), {"shift": 1}, x)
     assert shift_only.shape == (1, 5, 12, 3)
     np.testing.assert_allclose(shift_only[:, :1], predictions[[0], :1], rtol=1e-5)
+
+
+def test_readme_results_table_is_the_one_report_writes_into_benchmarks():
+    report = _load_report()
+    readme = (ROOT / "README.md").read_text()
+    block = readme[readme.index(report.README_START) + len(report.README_START) : readme.index(report.README_END)]
+    benchmarks = (ROOT / "BENCHMARKS.md").read_text()
+    table = benchmarks[benchmarks.index("| model | cache entries |") :].strip()
+    assert block.strip() == table, "README's results table differs from BENCHMARKS.md: run benchmarks/report.py"

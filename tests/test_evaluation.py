@@ -10,7 +10,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from helpers import cache, evaluation, training  # noqa: E402
+from helpers import answers, cache, evaluation, metrics, training  # noqa: E402
 
 RNG = np.random.default_rng(1)
 X = RNG.normal(size=(40, 4, 4, 1)).astype(np.float32)
@@ -104,29 +104,29 @@ def test_run_evaluation_passes_kwargs_to_builder(tmp_path):
 
 
 def test_check_answer_prints_length_and_enforces_limits(capsys):
-    evaluation.check_answer("Accuracy rose to 0.91. It overfits after epoch 12.", max_chars=100, max_sentences=2)
+    answers.check_answer("Accuracy rose to 0.91. It overfits after epoch 12.", max_chars=100, max_sentences=2)
     out = capsys.readouterr().out
     assert out.startswith("Accuracy rose to 0.91. It overfits after epoch 12.\n")
     assert "Answer is 50 characters long (2 sentences)" in out
-    evaluation.check_answer("word " * 60)
+    answers.check_answer("word " * 60)
     printed = capsys.readouterr().out.splitlines()[:-1]
     assert len(printed) == 3 and max(map(len, printed)) <= 100, "long answers wrap to the page"
     with pytest.raises(ValueError, match="characters"):
-        evaluation.check_answer("x" * 501, max_chars=500)
+        answers.check_answer("x" * 501, max_chars=500)
     with pytest.raises(ValueError, match="sentences"):
-        evaluation.check_answer("One. Two. Three.", max_sentences=2)
+        answers.check_answer("One. Two. Three.", max_sentences=2)
 
 
 @pytest.mark.parametrize(
     "text, n", [("", 0), ("No full stop", 1), ("It is 0.5 here. And e.g. there", 2), ("Why? Because! Yes.", 3)]
 )
 def test_count_sentences(text, n):
-    assert evaluation.count_sentences(text) == n
+    assert answers.count_sentences(text) == n
 
 
 def test_runs_table_best_metrics():
     history = {"val_loss": [0.5, 0.3, 0.4], "val_accuracy": [0.8, 0.85, 0.9], "accuracy": [0.7, 0.8, 0.95]}
-    table = evaluation.runs_table([{"width": 10, "history": history}])
+    table = metrics.runs_table([{"width": 10, "history": history}])
     row = table.iloc[0]
     assert row.best_val_loss == 0.3 and row.best_val_loss_epoch == 2
     assert row.best_val_accuracy == 0.9 and row.best_val_accuracy_epoch == 3
@@ -136,11 +136,11 @@ def test_runs_table_best_metrics():
 def test_training_times_reads_each_manifest_in_order(tmp_path):
     for name, epochs in (("second", 2), ("first", 1)):
         training.fit_cached(name, build_model, X, Y, epochs=epochs, batch_size=10, verbose=0, cache_dir=tmp_path)
-    table = evaluation.training_times(["second", "first"], cache_dir=tmp_path)
+    table = metrics.training_times(["second", "first"], cache_dir=tmp_path)
     assert list(table.index) == ["second", "first"]
     assert list(table["epochs"]) == [2, 1]
     entry = cache.manifest("second", tmp_path)
     assert table.loc["second", "training time [min]"] == pytest.approx(entry["training_seconds"] / 60)
     assert table.loc["second", "trained at"] == entry["trained_at"][:16].replace("T", " ")
     with pytest.raises(cache.CacheMiss, match="never_trained"):
-        evaluation.training_times(["first", "never_trained"], cache_dir=tmp_path)
+        metrics.training_times(["first", "never_trained"], cache_dir=tmp_path)

@@ -206,7 +206,7 @@ def test_notebook_07_runs_part_4_with_weights_and_svhn_present(mirror, tmp_path,
     assert error_outputs(nb) == []
     text = outputs_text(nb)
     assert "ImageNet weights available: {'VGG16': True, 'DenseNet121': True}" in text
-    assert "Would run" not in text and "Part 1 is skipped" not in text
+    assert "Would run" not in text and "ImageNet transfer is skipped" not in text
     assert "[cache] stored model_4_2_densenet" in text
     assert sorted(requested) == sorted(f"/classroom/{transfer.APPLICATIONS[n][1]}" for n in transfer.APPLICATIONS)
 
@@ -224,6 +224,7 @@ def test_grading_mode_with_svhn_present_but_untrained_stops_in_one_line(tmp_path
         execute(
             ROOT / "notebooks" / "02_dense_baselines.ipynb",
             monkeypatch,
+            stop_on_error=True,
             IMGCLS_CACHE_MODE="require",
             IMGCLS_CACHE_DIR=str(ROOT),
             IMGCLS_DATA_DIR=str(make_format_fixtures(tmp_path / "data")),

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import cache, evaluation, models, sweeps, training, tuning
+from helpers import cache, metrics, models, predictions, sweeps, training, tuning
 
 RNG = np.random.default_rng(0)
 X = RNG.random((60, 8, 8, 1)).astype(np.float32)
@@ -189,8 +189,8 @@ def test_predict_tta_averages_mirror_images():
     )
     x = np.array([[[[1.0], [0.0]], [[0.0], [0.0]]]], dtype=np.float32)
     expected = (model.predict(x, verbose=0) + model.predict(x[:, :, ::-1], verbose=0)) / 2
-    np.testing.assert_allclose(evaluation.predict_tta(model, x), expected, rtol=1e-6)
-    np.testing.assert_allclose(evaluation.predict_tta(model, x, flip=False), model.predict(x, verbose=0))
+    np.testing.assert_allclose(predictions.predict_tta(model, x), expected, rtol=1e-6)
+    np.testing.assert_allclose(predictions.predict_tta(model, x, flip=False), model.predict(x, verbose=0))
 
 
 def test_predict_average_is_the_mean_of_the_models_and_accuracy_counts_hits():
@@ -203,54 +203,54 @@ def test_predict_average_is_the_mean_of_the_models_and_accuracy_counts_hits():
     first, second = tiny(1), tiny(2)
     x = np.random.default_rng(0).normal(size=(5, 2, 2, 1)).astype(np.float32)
     p1, p2 = first.predict(x, verbose=0), second.predict(x, verbose=0)
-    np.testing.assert_allclose(evaluation.predict_average([first, second], x), (p1 + p2) / 2, rtol=1e-6)
-    np.testing.assert_allclose(evaluation.predict_average(first, x), p1, rtol=1e-6)
+    np.testing.assert_allclose(predictions.predict_average([first, second], x), (p1 + p2) / 2, rtol=1e-6)
+    np.testing.assert_allclose(predictions.predict_average(first, x), p1, rtol=1e-6)
     with pytest.raises(ValueError):
-        evaluation.predict_average([], x)
-    views = evaluation.member_predictions([first, second], x, flip=True)
+        predictions.predict_average([], x)
+    views = predictions.member_predictions([first, second], x, flip=True)
     assert views.shape == (2, 2, 5, 3)
     np.testing.assert_allclose(views[1, 1], second.predict(x[:, :, ::-1], verbose=0), rtol=1e-6)
     np.testing.assert_allclose(views[[0, 1], :1].mean(axis=(0, 1)), (p1 + p2) / 2, rtol=1e-6)
-    shifted = evaluation.member_predictions(first, x, flip=True, shift=1)
+    shifted = predictions.member_predictions(first, x, flip=True, shift=1)
     assert shifted.shape == (1, 10, 5, 3)
-    np.testing.assert_allclose(shifted[0, 2], first.predict(evaluation.shift_images(x, 1, 0), verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(shifted[0, 2], first.predict(predictions.shift_images(x, 1, 0), verbose=0), rtol=1e-6)
     probabilities = np.array([[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8], [0.6, 0.3, 0.1]])
-    assert evaluation.accuracy(probabilities, np.array([0, 1, 1, 0])) == 0.75
-    assert evaluation.accuracy(probabilities, np.eye(3)[[0, 1, 1, 0]]) == 0.75
+    assert metrics.accuracy(probabilities, np.array([0, 1, 1, 0])) == 0.75
+    assert metrics.accuracy(probabilities, np.eye(3)[[0, 1, 1, 0]]) == 0.75
 
 
 def test_shift_images_moves_pixels_and_fills_zeros():
     x = np.arange(1, 10, dtype=np.float32).reshape(1, 3, 3, 1)
-    down_right = evaluation.shift_images(x, 1, 1)[0, :, :, 0]
+    down_right = predictions.shift_images(x, 1, 1)[0, :, :, 0]
     np.testing.assert_array_equal(down_right, [[0, 0, 0], [0, 1, 2], [0, 4, 5]])
-    up_left = evaluation.shift_images(x, -1, -1)[0, :, :, 0]
+    up_left = predictions.shift_images(x, -1, -1)[0, :, :, 0]
     np.testing.assert_array_equal(up_left, [[5, 6, 0], [8, 9, 0], [0, 0, 0]])
-    np.testing.assert_array_equal(evaluation.shift_images(x, 0, 0), x)
+    np.testing.assert_array_equal(predictions.shift_images(x, 0, 0), x)
     with pytest.raises(ValueError):
-        evaluation.shift_images(x, 3, 0)
+        predictions.shift_images(x, 3, 0)
 
 
 def test_tta_views_order_plain_flip_then_shifts():
     x = np.random.default_rng(0).random((2, 4, 4, 1)).astype(np.float32)
-    assert len(evaluation.tta_views(x)) == 1
-    views = evaluation.tta_views(x, flip=True, shift=1)
+    assert len(predictions.tta_views(x)) == 1
+    views = predictions.tta_views(x, flip=True, shift=1)
     assert len(views) == 10
     np.testing.assert_array_equal(views[1], x[:, :, ::-1])
-    np.testing.assert_array_equal(views[2], evaluation.shift_images(x, 1, 0))
-    np.testing.assert_array_equal(views[9], evaluation.shift_images(x[:, :, ::-1], 0, -1))
-    assert len(evaluation.tta_views(x, shift=2)) == 5
+    np.testing.assert_array_equal(views[2], predictions.shift_images(x, 1, 0))
+    np.testing.assert_array_equal(views[9], predictions.shift_images(x[:, :, ::-1], 0, -1))
+    assert len(predictions.tta_views(x, shift=2)) == 5
     with pytest.raises(ValueError):
-        evaluation.tta_views(x, shift=-1)
+        predictions.tta_views(x, shift=-1)
 
 
 @pytest.mark.parametrize(("flip", "shift"), [(False, 0), (True, 0), (False, 1), (True, 1), (True, 2)])
 def test_tta_view_count_matches_tta_views(flip, shift):
     x = np.zeros((1, 4, 4, 1), dtype=np.float32)
-    assert evaluation.tta_view_count(flip=flip, shift=shift) == len(evaluation.tta_views(x, flip=flip, shift=shift))
+    assert predictions.tta_view_count(flip=flip, shift=shift) == len(predictions.tta_views(x, flip=flip, shift=shift))
 
 
 def test_expected_errors_interval():
-    out = evaluation.expected_errors(0.99, 10_000)
+    out = metrics.expected_errors(0.99, 10_000)
     assert out["expected"] == pytest.approx(100)
     assert out["low"] < 100 < out["high"]
     assert out["high"] - out["low"] == pytest.approx(2 * 1.96 * np.sqrt(0.01 * 0.99 / 10_000) * 10_000, rel=0.02)

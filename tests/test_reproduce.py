@@ -76,9 +76,11 @@ def test_an_honest_history_only_entry_is_reproduced_and_a_forged_one_is_not(toy_
 
 
 def test_entries_map_to_the_notebook_that_names_them():
-    sources = {p.stem: reproduce.name_prefixes(p.read_text()) for p in (ROOT / "notebooks" / "src").glob("*.py")}
+    sources = {p.stem: reproduce.trained_names(p.read_text()) for p in (ROOT / "notebooks" / "src").glob("*.py")}
     entries = cache.list_entries(ROOT)
     assert {n: reproduce.notebook_for(n, sources) for n in entries if reproduce.notebook_for(n, sources) is None} == {}
     assert reproduce.notebook_for("ex4_clean_width10_seed0", sources) == "04_width_sweeps"
     assert reproduce.notebook_for("transfer_fine-tuning_n100_seed0", sources) == "07_transfer_learning"
     assert reproduce.notebook_for("no_such_thing", sources) is None
+    assert reproduce.notebook_for("ex5_best_dense_aug", sources) == "05_regularization", "06 only reads it"
+    assert reproduce.notebook_for("model_1_3", sources) == "05_regularization"

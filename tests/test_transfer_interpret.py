@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import cache, interpret, transfer
+from helpers import cache, interpret, predictions, transfer
 
 RNG = np.random.default_rng(0)
 
@@ -159,7 +159,7 @@ def _tiny_image_classifier():
 
 
 def test_cached_predictions_hit_skips_the_models_and_changes_miss(cache_dir, monkeypatch):
-    from helpers import evaluation, settings
+    from helpers import settings
     from helpers.training import fit_cached
 
     x_fit = RNG.random((16, 4, 4, 1)).astype(np.float32)
@@ -167,27 +167,27 @@ def test_cached_predictions_hit_skips_the_models_and_changes_miss(cache_dir, mon
     for name, seed in (("a", 0), ("b", 1)):
         fit_cached(name, _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=seed, verbose=0)
     x = RNG.random((12, 4, 4, 1)).astype(np.float32)
-    first = interpret.cached_predictions("p", ["a", "b"], x, flip=True)
+    first = predictions.cached_predictions("p", ["a", "b"], x, flip=True)
     models = [cache.load_cached(name)[0] for name in ("a", "b")]
     assert first.shape == (2, 2, 12, 3)
-    np.testing.assert_allclose(first, evaluation.member_predictions(models, x, flip=True), rtol=1e-5)
+    np.testing.assert_allclose(first, predictions.member_predictions(models, x, flip=True), rtol=1e-5)
 
     with monkeypatch.context() as patch:
         patch.setattr(cache, "load_cached", lambda *a, **k: pytest.fail("a hit must not load the models"))
-        np.testing.assert_array_equal(interpret.cached_predictions("p", ["a", "b"], x, flip=True), first)
+        np.testing.assert_array_equal(predictions.cached_predictions("p", ["a", "b"], x, flip=True), first)
 
-    other = interpret.cached_predictions("p", ["a", "b"], x[::-1].copy(), flip=True)  # other inputs: recomputed
+    other = predictions.cached_predictions("p", ["a", "b"], x[::-1].copy(), flip=True)  # other inputs: recomputed
     np.testing.assert_allclose(other, first[:, :, ::-1], rtol=1e-5)
     path = cache_dir / "histories" / "predictions" / "p.npz"
     path.write_bytes(b"not an npz file")  # damaged: recomputed and rewritten
-    np.testing.assert_allclose(interpret.cached_predictions("p", ["a", "b"], x, flip=True), first, rtol=1e-5)
-    shifted = interpret.cached_predictions("p", ["a", "b"], x, flip=True, shift=1)  # other views: recomputed
+    np.testing.assert_allclose(predictions.cached_predictions("p", ["a", "b"], x, flip=True), first, rtol=1e-5)
+    shifted = predictions.cached_predictions("p", ["a", "b"], x, flip=True, shift=1)  # other views: recomputed
     assert shifted.shape == (2, 10, 12, 3)
     np.testing.assert_allclose(shifted[:, :2], first, rtol=1e-5)
     fit_cached("a", _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=7, verbose=0, mode="retrain")
     settings.set_cache_mode("require")  # a retrained model misses; require mode computes but never writes
     before = path.read_bytes()
-    changed = interpret.cached_predictions("p", ["a", "b"], x, flip=True)
+    changed = predictions.cached_predictions("p", ["a", "b"], x, flip=True)
     assert not np.allclose(changed[0], first[0]) and np.allclose(changed[1], first[1], rtol=1e-5)
     assert path.read_bytes() == before
 
@@ -200,14 +200,14 @@ def test_stored_predictions_lists_valid_files_of_these_images_only(cache_dir):
     for name, seed in (("a", 0), ("b", 1)):
         fit_cached(name, _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=seed, verbose=0)
     x, other_x = RNG.random((2, 12, 4, 4, 1)).astype(np.float32)
-    interpret.cached_predictions("both_shift", ["b", "a"], x, flip=True, shift=1)
-    interpret.cached_predictions("a_plain", ["a"], x)
-    interpret.cached_predictions("a_other_images", ["a"], other_x)
+    predictions.cached_predictions("both_shift", ["b", "a"], x, flip=True, shift=1)
+    predictions.cached_predictions("a_plain", ["a"], x)
+    predictions.cached_predictions("a_other_images", ["a"], other_x)
     (cache_dir / "histories" / "predictions" / "broken.npz").write_bytes(b"not an npz file")
-    assert interpret.stored_predictions(x) == [
+    assert predictions.stored_predictions(x) == [
         ("a_plain", ["a"], {"flip": False, "shift": 0}),
         ("both_shift", ["b", "a"], {"flip": True, "shift": 1}),
     ]
-    assert interpret.stored_predictions(other_x) == [("a_other_images", ["a"], {"flip": False, "shift": 0})]
+    assert predictions.stored_predictions(other_x) == [("a_other_images", ["a"], {"flip": False, "shift": 0})]
     fit_cached("a", _tiny_image_classifier, x_fit, y_fit, epochs=1, seed=7, verbose=0, mode="retrain")
-    assert interpret.stored_predictions(x) == [], "files predicted by a model that changed since are stale"
+    assert predictions.stored_predictions(x) == [], "files predicted by a model that changed since are stale"

@@ -6,6 +6,20 @@
 # Exercise 1, seed 003's data tasks, seed 004's first look, and the SVHN and
 # CIFAR-10 preparation of seeds 002 and 001).
 
+# %% [markdown] tags=["contents"]
+# **Contents**
+#
+# 1. [Setup](#Setup)
+# 2. [Load MNIST and Fashion-MNIST (Exercise 1.1)](#Load-MNIST-and-Fashion-MNIST-%28Exercise-1.1%29)
+# 3. [Look at samples (Exercise 1.2)](#Look-at-samples-%28Exercise-1.2%29)
+# 4. [Prepare for dense networks (Exercise 1.3)](#Prepare-for-dense-networks-%28Exercise-1.3%29)
+# 5. [Class balance (seed 003)](#Class-balance-%28seed-003%29)
+# 6. [Shapes for convolutional networks (seed 003)](#Shapes-for-convolutional-networks-%28seed-003%29)
+# 7. [A closer look at single digits (seed 004)](#A-closer-look-at-single-digits-%28seed-004%29)
+# 8. [SVHN (seed 002)](#SVHN-%28seed-002%29)
+# 9. [CIFAR-10 (seed 001)](#CIFAR-10-%28seed-001%29)
+# 10. [Takeaways](#Takeaways)
+
 # %% [markdown]
 # ## Setup
 
@@ -117,7 +131,17 @@ counts
 # ### Is this distribution fine for classification?
 
 # %%
-answer_balance = """Yes: Fashion-MNIST is perfectly balanced (6000 images per class) and MNIST is close to it, from 5421 images of the digit 5 to 6742 of the digit 1, a ratio of 1.24. A classifier cannot reach a good accuracy by favouring one class, so plain accuracy is a fair metric and no re-weighting or resampling is needed."""
+fashion_counts, mnist_counts = counts["Fashion-MNIST"], counts["MNIST"]
+ratio = mnist_counts.max() / mnist_counts.min()
+answer_balance = (
+    f"{'Yes' if ratio < 1.5 else 'Mostly'}: Fashion-MNIST "
+    + (f"is perfectly balanced ({fashion_counts.iloc[0]} images per class)" if fashion_counts.nunique() == 1
+       else f"has {fashion_counts.min()} to {fashion_counts.max()} images per class")
+    + f" and MNIST is close to it, from {mnist_counts.min()} images of the digit {mnist_counts.idxmin()} to "
+    f"{mnist_counts.max()} of the digit {mnist_counts.idxmax()}, a ratio of {ratio:.2f}. A classifier cannot reach a "
+    f"good accuracy by favouring one class, so plain accuracy is a fair metric and no re-weighting or resampling is "
+    f"needed."
+)
 hp.check_answer(answer_balance, max_sentences=3)
 
 # %% [markdown]
@@ -140,7 +164,13 @@ except ValueError as err:
     print("(N, 28, 28) ->", str(err).splitlines()[0])
 
 # %%
-answer_reshape = """Keras' Conv2D layer works on 4-D input (batch, height, width, channels), because every filter spans all channels of its input; a grey image has one channel, so (N, 28, 28) must become (N, 28, 28, 1). A (-1, 28, 28) array has no channel axis and the layer refuses it, as the cell above shows."""
+height, width = x_mnist_train.shape[1:]
+answer_reshape = (
+    f"Keras' Conv2D layer works on {x_mnist_images.ndim}-D input (batch, height, width, channels), because every "
+    f"filter spans all channels of its input; a grey image has one channel, so (N, {height}, {width}) must become "
+    f"(N, {height}, {width}, 1). A (-1, {height}, {width}) array has no channel axis and the layer refuses it, as the "
+    f"cell above shows."
+)
 hp.check_answer(answer_reshape, max_sentences=2)
 
 # %% [markdown]

@@ -5,6 +5,20 @@
 # Exercise 2), seed 004's 784-512-512-10 network with its batch-size experiment,
 # and seed 002's dense SVHN model when SVHN is present.
 
+# %% [markdown] tags=["contents"]
+# **Contents**
+#
+# 1. [Setup](#Setup)
+# 2. [Prepare the data](#Prepare-the-data)
+# 3. [Build: softmax regression (Exercise 2.1)](#Build:-softmax-regression-%28Exercise-2.1%29)
+# 4. [Train: until the validation loss stops decreasing (Exercises 2.2 and 2.4)](#Train:-until-the-validation-loss-stops-decreasing-%28Exercises-2.2-and-2.4%29)
+# 5. [Evaluate: learning curves (Exercises 2.3 and 2.4)](#Evaluate:-learning-curves-%28Exercises-2.3-and-2.4%29)
+# 6. [Build: seed 004's 784-512-512-10 network](#Build:-seed-004's-784-512-512-10-network)
+# 7. [Train: seed 004's network on MNIST](#Train:-seed-004's-network-on-MNIST)
+# 8. [Train: the batch-size experiment (seed 004)](#Train:-the-batch-size-experiment-%28seed-004%29)
+# 9. [Train: a dense pyramid on SVHN (seed 002, Part 1)](#Train:-a-dense-pyramid-on-SVHN-%28seed-002,-Part-1%29)
+# 10. [Takeaways](#Takeaways)
+
 # %% [markdown]
 # ## Setup
 
@@ -54,13 +68,18 @@ print({k: v[0].shape for k, v in mnist.items() if k in ("train", "val", "test")}
 # %%
 def make_softmax_regression(learning_rate: float) -> keras.Model:
     model = hp.build_mlp(784, [], num_classes=10, name="softmax_regression")
-    return hp.compile_classifier(model, keras.optimizers.SGD(learning_rate=learning_rate))
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
 
 
 make_softmax_regression(0.1).summary()
 
 # %% [markdown]
-# ## Train until the validation loss stops decreasing (Exercises 2.2 and 2.4)
+# ## Train: until the validation loss stops decreasing (Exercises 2.2 and 2.4)
 #
 # Early stopping watches the validation loss: training ends once it has not
 # improved for 10 epochs, and the weights of the best epoch are kept.
@@ -105,11 +124,39 @@ softmax_summary.round(4)
 # ### Answer to Exercise 2.5 (max 2 sentences per dataset)
 
 # %%
-answer_2_5_mnist = """MNIST: the best validation accuracy is 92.62 % (epoch 35) and there is no real overfitting, since the validation loss only levels off (0.2675 at its best epoch 77, 0.2676 ten epochs later) and the final training accuracy is just 0.5 points above the validation accuracy (93.14 % against 92.62 %). With 7 850 weights for 48 000 training images this linear model is too simple to memorise anything: it underfits rather than overfits."""
+def overfitting_facts(history: dict) -> dict:
+    """Best validation accuracy and loss, how the loss ends, and the final train-validation gap in points."""
+    low = int(np.argmin(history["val_loss"]))
+    return {**hp.best_metrics(history), "low": low, "rise": history["val_loss"][-1] - history["val_loss"][low],
+            "after": len(history["loss"]) - 1 - low,
+            "gap": (history["accuracy"][-1] - history["val_accuracy"][-1]) * 100}
+
+
+facts = {label: overfitting_facts(h) for label, h in softmax_histories.items()}
+mnist_facts, mnist_curves = facts["MNIST"], softmax_histories["MNIST"]
+answer_2_5_mnist = (
+    f"MNIST: the best validation accuracy is {mnist_facts['best_val_accuracy']:.2%} (epoch {mnist_facts['best_val_accuracy_epoch']}) and "
+    f"there is {'no real' if mnist_facts['gap'] < 1 else 'some'} overfitting, since the validation loss "
+    f"{'only levels off' if mnist_facts['rise'] < 0.005 else 'rises again'} ({mnist_facts['best_val_loss']:.4f} at its best epoch "
+    f"{mnist_facts['low'] + 1}, {mnist_curves['val_loss'][-1]:.4f} {mnist_facts['after']} epochs later) and the final training accuracy is just "
+    f"{mnist_facts['gap']:.1f} points above the validation accuracy ({mnist_curves['accuracy'][-1]:.2%} against {mnist_curves['val_accuracy'][-1]:.2%}). "
+    f"With {softmax_models['MNIST'].count_params():,} weights for {len(mnist['train'][0]):,} training images this "
+    f"linear model is too simple to memorise anything: it underfits rather than overfits."
+)
 hp.check_answer(answer_2_5_mnist, max_sentences=2)
 
 # %%
-answer_2_5_fashion = """Fashion-MNIST: the best validation accuracy is 85.48 % (epoch 49) and again there is hardly any overfitting, since the validation loss stops improving at epoch 60 (0.4159) and stays there (0.4161 at epoch 70) instead of rising. The gap between training and validation accuracy is larger than on MNIST (87.01 % against 85.43 % at the end), a first, small sign of fitting the training images more closely than new ones, on a task that a linear model solves far less well."""
+fashion_facts, fashion_curves = facts["Fashion-MNIST"], softmax_histories["Fashion-MNIST"]
+answer_2_5_fashion = (
+    f"Fashion-MNIST: the best validation accuracy is {fashion_facts['best_val_accuracy']:.2%} (epoch {fashion_facts['best_val_accuracy_epoch']})"
+    f" and again there is hardly any overfitting, since the validation loss stops improving at epoch {fashion_facts['low'] + 1} "
+    f"({fashion_facts['best_val_loss']:.4f}) and {'stays there' if fashion_facts['rise'] < 0.005 else 'rises'} ({fashion_curves['val_loss'][-1]:.4f} at "
+    f"epoch {len(fashion_curves['loss'])}). The gap between training and validation accuracy is "
+    f"{'larger' if fashion_facts['gap'] > facts['MNIST']['gap'] else 'smaller'} than on MNIST ({fashion_curves['accuracy'][-1]:.2%} against "
+    f"{fashion_curves['val_accuracy'][-1]:.2%} at the end, {fashion_facts['gap']:.1f} against {facts['MNIST']['gap']:.1f} points), a first, "
+    f"small sign of fitting the training images more closely than new ones, on a task that a linear model solves far "
+    f"less well."
+)
 hp.check_answer(answer_2_5_fashion, max_sentences=2)
 
 # %% [markdown]
@@ -121,13 +168,14 @@ hp.check_answer(answer_2_5_fashion, max_sentences=2)
 # %%
 def make_seed004_mlp() -> keras.Model:
     model = hp.build_mlp(784, [512, 512], num_classes=10, dropout=0.2, name="mlp_512_512")
-    return hp.compile_classifier(model, keras.optimizers.Adam())
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
 
 make_seed004_mlp().summary()
 
 # %% [markdown]
-# ## Train and evaluate it on MNIST
+# ## Train: seed 004's network on MNIST
 
 # %%
 mlp_epochs = 10
@@ -163,7 +211,7 @@ hp.plot_some_samples(mnist["test_images"], mnist_test_labels, mlp_predictions,
                      select_from=incorrect_indices, nrows=3, ncols=3, title="misclassified");
 
 # %% [markdown]
-# ## The batch-size experiment (seed 004)
+# ## Train: the batch-size experiment (seed 004)
 #
 # The same network and the same number of epochs with batch size 32 and with
 # batch size 10 000. The training time is the wall-clock time recorded in each
@@ -195,11 +243,25 @@ hp.plot_histories({f"batch {b}": r["history"] for b, r in batch_runs.items()},
 # ### Answer: how do batch sizes 10 000 and 32 affect training time and test accuracy?
 
 # %%
-answer_batch_size = """With the same 10 epochs, batch size 10 000 trains fastest (26 s against 65 s for batch 32 on this 2-core CPU) because each of its 5 updates per epoch is one large, well-parallelised matrix product, but it reaches only 95.21 % test accuracy against 97.88 % for batch 32. It makes only 50 weight updates in all, against 15 000 for batch 32, so after 10 epochs it is far from converged (final training loss 0.19 against 0.04). Small batches make many noisy updates per epoch: they converge in fewer epochs, and the gradient noise tends to lead to solutions that generalise well, at the price of more steps and more overhead per example. Batch 128 sits in between, with almost the accuracy of batch 32 (97.85 %) in two thirds of its time."""
+big, small, mid = (batch_table.loc[b] for b in (10_000, 32, 128))
+answer_batch_size = (
+    f"With the same {mlp_epochs} epochs, batch size 10 000 trains "
+    f"{'fastest' if big['training time [s]'] < small['training time [s]'] else 'no faster'} "
+    f"({big['training time [s]']:.0f} s against {small['training time [s]']:.0f} s for batch 32 on this 2-core CPU) "
+    f"because each of its {big['updates per epoch']:.0f} updates per epoch is one large, well-parallelised matrix "
+    f"product, but it reaches only {big['test accuracy']:.2%} test accuracy against {small['test accuracy']:.2%} for "
+    f"batch 32. It makes only {big['updates per epoch'] * mlp_epochs:,.0f} weight updates in all, against "
+    f"{small['updates per epoch'] * mlp_epochs:,.0f} for batch 32, so after {mlp_epochs} epochs it is far from "
+    f"converged (final training loss {big['final train loss']:.2f} against {small['final train loss']:.2f}). "
+    f"Small batches make many noisy updates per epoch: they converge in fewer epochs, and the gradient noise tends to "
+    f"lead to solutions that generalise well, at the price of more steps and more overhead per example. Batch 128 sits "
+    f"in between, with {mid['test accuracy']:.2%} test accuracy in "
+    f"{mid['training time [s]'] / small['training time [s]']:.0%} of batch 32's time."
+)
 hp.check_answer(answer_batch_size, max_sentences=4)
 
 # %% [markdown]
-# ## Seed 002, Part 1: a dense pyramid on SVHN
+# ## Train: a dense pyramid on SVHN (seed 002, Part 1)
 #
 # Seed 002 asks for a dense network of at least three layers shaped like a
 # pyramid, trained for at most 50 epochs on SVHN (at least 70 % validation
@@ -214,7 +276,22 @@ svhn = hp.try_load_dataset("svhn", would_run="the dense pyramid on colour (model
 def build_svhn_pyramid(input_dim: int) -> keras.Model:
     """Dense pyramid: every hidden layer half as wide as the one before."""
     model = hp.build_mlp(input_dim, [512, 256, 128], num_classes=10, name="svhn_pyramid")
-    return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=1e-3))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        loss=keras.losses.CategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def build_model_1_1() -> keras.Model:
+    """Seed 002's Question 1.1 model: the pyramid on colour images (32 x 32 x 3 = 3072 inputs)."""
+    return build_svhn_pyramid(3072)
+
+
+def build_model_1_2() -> keras.Model:
+    """Seed 002's Question 1.2 model: the same pyramid on grey images (1024 inputs)."""
+    return build_svhn_pyramid(1024)
 
 
 if svhn is not None:
@@ -223,8 +300,7 @@ if svhn is not None:
                                      np.concatenate([y_svhn, y_svhn_test]), seed=1)
     (x_tr, y_tr), (x_va, y_va) = svhn_splits["train"], svhn_splits["val"]
     rgb_split = (hp.flatten_rescale(x_tr), hp.flatten_rescale(x_va), hp.one_hot(y_tr), hp.one_hot(y_va))
-    _, history_1_1 = hp.run_evaluation("model_1_1", build_svhn_pyramid, rgb_split, train=True,
-                                       epochs=50, batch_size=128, input_dim=3072)
+    _, history_1_1 = hp.run_evaluation("model_1_1", build_model_1_1, rgb_split, train=True, epochs=50, batch_size=128)
 
 # %%
 if svhn is not None:
@@ -242,8 +318,7 @@ if svhn is not None:
 if svhn is not None:
     gray_split = (hp.flatten_rescale(hp.rgb2gray(x_tr)), hp.flatten_rescale(hp.rgb2gray(x_va)),
                   hp.one_hot(y_tr), hp.one_hot(y_va))
-    _, history_1_2 = hp.run_evaluation("model_1_2", build_svhn_pyramid, gray_split, train=True,
-                                       epochs=50, batch_size=128, input_dim=1024)
+    _, history_1_2 = hp.run_evaluation("model_1_2", build_model_1_2, gray_split, train=True, epochs=50, batch_size=128)
     best_1_2 = max(history_1_2["val_accuracy"])
     answer_q_1_2 = (
         "The same pyramid on grey images (luminance 0.299 R + 0.587 G + 0.114 B), so 1024 inputs instead of "

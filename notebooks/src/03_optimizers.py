@@ -5,6 +5,21 @@
 # at four learning rates and with Adam, then with 20 % of the training labels
 # randomised (seed 000, Exercise 3).
 
+# %% [markdown] tags=["contents"]
+# **Contents**
+#
+# 1. [Setup](#Setup)
+# 2. [Prepare the data](#Prepare-the-data)
+# 3. [Build: one hidden layer of 128 ReLU units (Exercise 3.1)](#Build:-one-hidden-layer-of-128-ReLU-units-%28Exercise-3.1%29)
+# 4. [Train: SGD at four learning rates (Exercise 3.2)](#Train:-SGD-at-four-learning-rates-%28Exercise-3.2%29)
+# 5. [Train: Adam at its default learning rate (Exercise 3.3)](#Train:-Adam-at-its-default-learning-rate-%28Exercise-3.3%29)
+# 6. [Evaluate: SGD (learning rate 0.1) against Adam (Exercises 3.4 and 3.5)](#Evaluate:-SGD-%28learning-rate-0.1%29-against-Adam-%28Exercises-3.4-and-3.5%29)
+# 7. [Evaluate: misclassified test images (Exercise 3.6)](#Evaluate:-misclassified-test-images-%28Exercise-3.6%29)
+# 8. [Train: a fifth of the training labels randomised (Exercise 3.7)](#Train:-a-fifth-of-the-training-labels-randomised-%28Exercise-3.7%29)
+# 9. [Train: Adam with a decaying learning rate (going further)](#Train:-Adam-with-a-decaying-learning-rate-%28going-further%29)
+# 10. [Train: the final model, the chosen configuration on all 60 000 training images](#Train:-the-final-model,-the-chosen-configuration-on-all-60-000-training-images)
+# 11. [Takeaways](#Takeaways)
+
 # %% [markdown]
 # ## Setup
 
@@ -46,7 +61,8 @@ print(x_train.shape, x_val.shape, x_test.shape)
 # %%
 def make_mlp_128(optimizer: keras.optimizers.Optimizer) -> keras.Model:
     model = hp.build_mlp(784, [128], num_classes=10, name="mlp_128")
-    return hp.compile_classifier(model, optimizer)
+    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
 
 make_mlp_128(keras.optimizers.SGD(learning_rate=0.1)).summary()
@@ -87,7 +103,25 @@ hp.runs_table([{"learning rate": lr, "history": h} for lr, h in sgd_histories.it
 # ### Answer to Exercise 3.2 (max 2 sentences)
 
 # %%
-answer_3_2 = """With a learning rate of 1 the steps are so large that training never settles: the training loss stalls at 0.10 (against 0.0016 for 0.1), the validation accuracy jumps by up to 0.84 points from one epoch to the next and the validation loss climbs from 0.22 at epoch 2 to 0.48. With 0.001 the curves are perfectly smooth, the validation accuracy rising in every epoch, but so slowly that it reaches only 93.51 % after 50 epochs and is still climbing, while 0.1 and 0.01 reach 97.76 % and 97.28 % with almost no fluctuation."""
+def largest_drop(history: dict) -> float:
+    """The largest fall of validation accuracy from one epoch to the next, in points."""
+    return float(max(0.0, -np.diff(history["val_accuracy"]).min()) * 100)
+
+
+wild, good, slow = sgd_histories[1.0], sgd_histories[0.1], sgd_histories[0.001]
+wild_low = int(np.argmin(wild["val_loss"]))
+slow_rises = int((np.diff(slow["val_accuracy"]) > 0).sum())
+answer_3_2 = (
+    f"With a learning rate of 1 the steps are so large that training never settles: the training loss stalls at "
+    f"{wild['loss'][-1]:.2f} (against {good['loss'][-1]:.4f} for 0.1), the validation accuracy falls by up to "
+    f"{largest_drop(wild):.2f} points from one epoch to the next (0.1: {largest_drop(good):.2f}, 0.01: "
+    f"{largest_drop(sgd_histories[0.01]):.2f}) and the validation loss climbs from {wild['val_loss'][wild_low]:.2f} at "
+    f"epoch {wild_low + 1} to {wild['val_loss'][-1]:.2f}. "
+    f"With 0.001 the curves are smooth, the validation accuracy rising in {slow_rises} of {len(slow['loss']) - 1} "
+    f"epoch steps, but so slowly that it reaches only {slow['val_accuracy'][-1]:.2%} after {len(slow['loss'])} epochs"
+    f"{' and is still climbing' if np.argmax(slow['val_accuracy']) == len(slow['loss']) - 1 else ''}, while 0.1 and "
+    f"0.01 reach {max(good['val_accuracy']):.2%} and {max(sgd_histories[0.01]['val_accuracy']):.2%}."
+)
 hp.check_answer(answer_3_2, max_sentences=2)
 
 # %% [markdown]
@@ -122,11 +156,33 @@ optimizer_table.round(4)
 # ### Answer to Exercise 3.5 (max 3 sentences)
 
 # %%
-answer_3_5 = """Loss and accuracy show overfitting differently: Adam's validation loss is lowest at epoch 5 (0.089) and then more than doubles (0.192 at epoch 50) while its validation accuracy stays flat near 97.7 %, because the loss also punishes the growing over-confidence of the few wrong predictions, which accuracy cannot see. The best validation accuracies are 97.76 % for SGD (learning rate 0.1) and 97.91 % for Adam, and on the test set their best-epoch weights score 97.94 % and 97.60 %, so neither is clearly better at the end. Adam gets there faster (95.6 % validation accuracy after one epoch against 94.8 %) because it scales each weight's step by its own gradient history, but for the same reason it also starts to overfit sooner (best validation loss at epoch 5 against 15)."""
+sgd = sgd_histories[good_lr]
+adam_low, sgd_low = int(np.argmin(adam_history["val_loss"])), int(np.argmin(sgd["val_loss"]))
+adam_after_low = adam_history["val_accuracy"][adam_low:]
+test_sgd, test_adam = optimizer_table["test accuracy (best epoch)"]
+p_test = (test_sgd + test_adam) / 2
+test_gap_se = abs(test_sgd - test_adam) / np.sqrt(2 * p_test * (1 - p_test) / len(y_test))  # in standard errors
+answer_3_5 = (
+    f"Loss and accuracy show overfitting differently: Adam's validation loss is lowest at epoch {adam_low + 1} "
+    f"({adam_history['val_loss'][adam_low]:.3f}) and then rises to {adam_history['val_loss'][-1]:.3f} at epoch "
+    f"{len(adam_history['loss'])} while its validation accuracy stays between {min(adam_after_low):.1%} and "
+    f"{max(adam_after_low):.1%}, because the loss also punishes the growing over-confidence of the few wrong "
+    f"predictions, which accuracy cannot see. "
+    f"The best validation accuracies are {max(sgd['val_accuracy']):.2%} for SGD (learning rate {good_lr}) and "
+    f"{max(adam_history['val_accuracy']):.2%} for Adam, and on the test set their best-epoch weights score "
+    f"{test_sgd:.2%} and {test_adam:.2%}, "
+    + ("so neither is clearly better at the end. " if test_gap_se < 2 else
+       f"so {'SGD' if test_sgd > test_adam else 'Adam'} is better at the end ({test_gap_se:.1f} standard errors). ")
+    + f"Adam {'gets there faster' if adam_history['val_accuracy'][0] > sgd['val_accuracy'][0] else 'is not faster'} "
+    f"({adam_history['val_accuracy'][0]:.1%} validation accuracy after one epoch against {sgd['val_accuracy'][0]:.1%}) "
+    f"because it scales each weight's step by its own gradient history, and it "
+    f"{'starts to overfit sooner' if adam_low < sgd_low else 'does not overfit sooner'} (best validation loss at "
+    f"epoch {adam_low + 1} against {sgd_low + 1})."
+)
 hp.check_answer(answer_3_5, max_sentences=3)
 
 # %% [markdown]
-# ## Misclassified test images (Exercise 3.6)
+# ## Evaluate: misclassified test images (Exercise 3.6)
 #
 # The indices of every test image the Adam model gets wrong, and a sample of
 # them (green: true digit, red: prediction).
@@ -142,7 +198,7 @@ hp.plot_some_samples(x_test_images, y_test_labels, adam_predictions, select_from
                      nrows=3, ncols=8, title="misclassified MNIST test digits (Adam)");
 
 # %% [markdown]
-# ## Train: 20 % random labels (Exercise 3.7)
+# ## Train: a fifth of the training labels randomised (Exercise 3.7)
 #
 # 20 % of the training examples get a label drawn uniformly at random (so
 # about 18 % end up wrong); the validation labels stay clean. Adam, 100 epochs,
@@ -176,11 +232,27 @@ noise_table.round(4)
 # ### Answer to Exercise 3.7 (max 2 sentences)
 
 # %%
-answer_3_7 = """Yes, strongly: with 20 % random labels the validation accuracy peaks at 96.10 % after 5 epochs and then falls to 74.92 % after 100 epochs as the network memorises the random labels (its training accuracy climbs to 93.74 %, above the 81.9 % of training labels that are right). Reaching perfect training accuracy takes far longer: on clean labels the training accuracy passes 99 % at epoch 6, on noisy labels it has not got there after 100 epochs (79.9 % at epoch 5, 88.0 % at epoch 50, 93.7 % at epoch 100)."""
+noisy, clean = label_runs["20 % random labels"], label_runs["clean labels"]
+peak = int(np.argmax(noisy["val_accuracy"]))
+right = np.mean(y_train_noisy.argmax(1) == y_train.argmax(1))
+clean_99 = noise_table.loc["clean labels", "epochs to 99 % train acc"]
+noisy_99 = noise_table.loc["20 % random labels", "epochs to 99 % train acc"]
+answer_3_7 = (
+    f"{'Yes, strongly' if noisy['val_accuracy'][-1] < noisy['val_accuracy'][peak] - 0.05 else 'Yes'}: with 20 % random "
+    f"labels the validation accuracy peaks at {noisy['val_accuracy'][peak]:.2%} after {peak + 1} epochs and then falls "
+    f"to {noisy['val_accuracy'][-1]:.2%} after {len(noisy['loss'])} epochs as the network memorises the random labels "
+    f"(its training accuracy climbs to {noisy['accuracy'][-1]:.2%}, "
+    f"{'above' if noisy['accuracy'][-1] > right else 'below'} the {right:.1%} of training labels that are right). "
+    f"Reaching perfect training accuracy takes far longer: on clean labels the training accuracy passes 99 % at "
+    f"epoch {clean_99:.0f}, on noisy labels "
+    + (f"it has not got there after {len(noisy['loss'])} epochs" if pd.isna(noisy_99) else f"only at epoch {noisy_99:.0f}")
+    + f" ({noisy['accuracy'][4]:.1%} at epoch 5, {noisy['accuracy'][49]:.1%} at epoch 50, "
+    f"{noisy['accuracy'][-1]:.1%} at epoch {len(noisy['loss'])})."
+)
 hp.check_answer(answer_3_7, max_sentences=2)
 
 # %% [markdown]
-# ## Going further: Adam with a decaying learning rate
+# ## Train: Adam with a decaying learning rate (going further)
 #
 # Plain Adam's best-epoch weights score 97.60 % on the test set. Its
 # validation curve keeps jittering because the step size never shrinks; a
@@ -214,7 +286,7 @@ decay_table.round(4)
 # weights from 97.60 % to 97.90 %.
 
 # %% [markdown]
-# ## Final model: the chosen configuration on all 60 000 training images
+# ## Train: the final model, the chosen configuration on all 60 000 training images
 #
 # Everything above was chosen on the validation set. The usual last step is
 # to retrain that configuration (Adam with cosine decay, 50 epochs, batch 32)

@@ -5,6 +5,19 @@
 # on clean data, with half of the training labels randomised and with Gaussian
 # input noise, each width trained with three seeds (seed 000, Exercise 4).
 
+# %% [markdown] tags=["contents"]
+# **Contents**
+#
+# 1. [Setup](#Setup)
+# 2. [Prepare the data](#Prepare-the-data)
+# 3. [Build](#Build)
+# 4. [Train: clean labels (Exercise 4.1)](#Train:-clean-labels-%28Exercise-4.1%29)
+# 5. [Evaluate: best validation loss and accuracy vs width (Exercise 4.2)](#Evaluate:-best-validation-loss-and-accuracy-vs-width-%28Exercise-4.2%29)
+# 6. [Train: noisy labels (Exercise 4.3)](#Train:-noisy-labels-%28Exercise-4.3%29)
+# 7. [Train: Gaussian input noise (Exercise 4.4, bonus)](#Train:-Gaussian-input-noise-%28Exercise-4.4,-bonus%29)
+# 8. [Evaluate: the three width-performance curves compared (Exercise 4.5)](#Evaluate:-the-three-width-performance-curves-compared-%28Exercise-4.5%29)
+# 9. [Takeaways](#Takeaways)
+
 # %% [markdown]
 # ## Setup
 
@@ -48,7 +61,8 @@ print(x_train.shape, x_val.shape, x_test_flat.shape)
 def make_one_layer_mlp(width: int, *, input_dim: int = 784, num_classes: int = 10) -> keras.Model:
     """One hidden ReLU layer of `width` units for flattened 28x28 images and 10 classes."""
     model = hp.build_mlp(input_dim, [width], num_classes=num_classes)
-    return hp.compile_classifier(model, keras.optimizers.Adam())
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
 
 make_one_layer_mlp(100).summary()
@@ -101,7 +115,22 @@ print(f"best validation accuracy: {best_row.best_val_accuracy:.4f} "
 # ### Answer to Exercise 4.2 (max 2 sentences)
 
 # %%
-answer_4_2 = """Yes: wider single hidden layers fit the training set ever better (median final training accuracy 88.1 % at 10 units, 97.7 % at 1000) and reach a higher best validation accuracy (85.8 % to 89.6 %), as the universal approximation theorem suggests, though the gain above 300 units is small; the best validation accuracy of all runs is 89.78 % (width 1000, seed 1). The wider networks also overfit more and sooner, since their validation loss bottoms out earlier (epoch 41 at width 10, epoch 8 at width 1000) and width 1000's best loss (0.329) is already worse than width 300's (0.314), but keeping the best epoch means this overfitting costs no accuracy here."""
+clean = clean_table.groupby("width")[summary_columns].median()
+narrow, wide = widths[0], widths[-1]
+answer_4_2 = (
+    f"{'Yes' if clean.best_val_accuracy[wide] > clean.best_val_accuracy[narrow] else 'No'}: wider single hidden "
+    f"layers fit the training set ever better (median final training accuracy {clean.final_train_accuracy[narrow]:.1%} "
+    f"at {narrow} units, {clean.final_train_accuracy[wide]:.1%} at {wide}) and reach a higher best validation accuracy "
+    f"({clean.best_val_accuracy[narrow]:.1%} to {clean.best_val_accuracy[wide]:.1%}), as the universal approximation "
+    f"theorem suggests, though the gain above 300 units is "
+    f"{(clean.best_val_accuracy[wide] - clean.best_val_accuracy[300]) * 100:.1f} points; the best validation accuracy "
+    f"of all runs is {best_row.best_val_accuracy:.2%} (width {int(best_row.width)}, seed {int(best_row.seed)}). "
+    f"The wider networks also overfit more and sooner, since their validation loss bottoms out earlier (epoch "
+    f"{clean.best_val_loss_epoch[narrow]:.0f} at width {narrow}, epoch {clean.best_val_loss_epoch[wide]:.0f} at width "
+    f"{wide}) and width {wide}'s best loss ({clean.best_val_loss[wide]:.3f}) is "
+    f"{'already worse' if clean.best_val_loss[wide] > clean.best_val_loss[300] else 'no worse'} than width 300's "
+    f"({clean.best_val_loss[300]:.3f}), but keeping the best epoch means this overfitting costs no accuracy here."
+)
 hp.check_answer(answer_4_2, max_sentences=2)
 
 # %% [markdown]
@@ -170,7 +199,7 @@ hp.plot_metric_vs_param(input_noise_table, "width", ("best_val_loss", "best_val_
 input_noise_table.groupby("width")[summary_columns].median().round(4)
 
 # %% [markdown]
-# ## Compare the three width-performance curves (Exercise 4.5)
+# ## Evaluate: the three width-performance curves compared (Exercise 4.5)
 
 # %%
 all_runs = pd.concat([
@@ -188,7 +217,34 @@ all_runs.groupby(["dataset", "width"], sort=False)[summary_columns].median().rou
 # ### Answer to Exercise 4.5 (max 3 sentences)
 
 # %%
-answer_4_5 = """With 50 % random labels the wider networks again fit the training set better (final training accuracy 48.0 % at 10 units, 75.9 % at 250), which here means memorising random labels, as the universal approximation theorem allows, and they overfit badly: the best validation accuracy still rises with width (82.1 % to 85.2 %) but is reached within 7 to 35 epochs, after which the final validation accuracy collapses from 80.4 % to 54.8 %. With Gaussian input noise of variance 0.1 the networks of 100 or more units reach at least 99.98 % training accuracy on the fixed noisy images and their validation loss bottoms out after only 3 to 8 epochs, yet the best validation accuracy still grows with width (80.0 % to 82.1 %) and the final one stays between 76 % and 82 %. Compared with the clean curve (85.8 % to 89.6 %), input noise lowers the whole width-accuracy curve by about 6 to 7 points because it destroys information, whereas label noise costs only 3 to 4 points at the best epoch but makes extra width harmful once training goes on, so noisy labels call for early stopping or a narrower network."""
+labels = label_noise_table.groupby("width")[[*summary_columns, "best_val_accuracy_epoch"]].median()
+inputs = input_noise_table.groupby("width")[summary_columns].median()
+small, large = noisy_widths[0], noisy_widths[-1]
+wide_inputs = inputs.loc[[w for w in noisy_widths if w >= 100]]
+common = [w for w in noisy_widths if w in widths]
+input_cost = (clean.best_val_accuracy[common] - inputs.best_val_accuracy[common]) * 100
+label_cost = (clean.best_val_accuracy[common] - labels.best_val_accuracy[common]) * 100
+answer_4_5 = (
+    f"With {label_noise:.0%} random labels the wider networks again fit the training set better (final training "
+    f"accuracy {labels.final_train_accuracy[small]:.1%} at {small} units, {labels.final_train_accuracy[large]:.1%} at "
+    f"{large}), which here means memorising random labels, as the universal approximation theorem allows, and they "
+    f"overfit badly: the best validation accuracy still rises with width ({labels.best_val_accuracy[small]:.1%} to "
+    f"{labels.best_val_accuracy[large]:.1%}) but is reached within {labels.best_val_accuracy_epoch.min():.0f} to "
+    f"{labels.best_val_accuracy_epoch.max():.0f} epochs, after which the final validation accuracy falls to "
+    f"{labels.final_val_accuracy[small]:.1%} at {small} units and {labels.final_val_accuracy[large]:.1%} at {large}. "
+    f"With Gaussian input noise of variance {input_noise_variance} the networks of 100 or more units reach at least "
+    f"{wide_inputs.final_train_accuracy.min():.2%} training accuracy on the fixed noisy images and their validation "
+    f"loss bottoms out after only {wide_inputs.best_val_loss_epoch.min():.0f} to "
+    f"{wide_inputs.best_val_loss_epoch.max():.0f} epochs, yet the best validation accuracy still grows with width "
+    f"({inputs.best_val_accuracy[small]:.1%} to {inputs.best_val_accuracy[large]:.1%}) and the final one stays between "
+    f"{inputs.final_val_accuracy.min():.0%} and {inputs.final_val_accuracy.max():.0%}. "
+    f"Compared with the clean curve, input noise lowers the width-accuracy curve by {input_cost.min():.1f} to "
+    f"{input_cost.max():.1f} points because it destroys information, whereas label noise costs only "
+    f"{label_cost.min():.1f} to {label_cost.max():.1f} points at the best epoch but "
+    + ("makes extra width harmful once training goes on, so noisy labels call for early stopping or a narrower network."
+       if labels.final_val_accuracy[large] < labels.final_val_accuracy[small]
+       else "does not make extra width harmful here.")
+)
 hp.check_answer(answer_4_5, max_sentences=3)
 
 # %% [markdown]

@@ -8,6 +8,22 @@
 # (seed 002). Training it all from an empty cache takes about 2.2 hours on 2
 # CPU cores; a re-run loads every model from the cache.
 
+# %% [markdown] tags=["contents"]
+# **Contents**
+#
+# 1. [Setup](#Setup)
+# 2. [Prepare the data](#Prepare-the-data)
+# 3. [Build: "this network sucks", diagnosed and fixed (seed 001 warm-up)](#Build:-"this-network-sucks",-diagnosed-and-fixed-%28seed-001-warm-up%29)
+# 4. [Train: a one-convolution CNN for MNIST (seed 003)](#Train:-a-one-convolution-CNN-for-MNIST-%28seed-003%29)
+# 5. [Train: an improved MNIST CNN with fewer than 100 errors (seeds 003 and 001)](#Train:-an-improved-MNIST-CNN-with-fewer-than-100-errors-%28seeds-003-and-001%29)
+# 6. [Train: seed 004's CNN with augmentation](#Train:-seed-004's-CNN-with-augmentation)
+# 7. [Train: Fashion-MNIST, a naive and a tuned CNN (Exercises 6.1 to 6.3)](#Train:-Fashion-MNIST,-a-naive-and-a-tuned-CNN-%28Exercises-6.1-to-6.3%29)
+# 8. [Evaluate: the CNNs against the best dense network of notebook 05 (Exercise 6.4)](#Evaluate:-the-CNNs-against-the-best-dense-network-of-notebook-05-%28Exercise-6.4%29)
+# 9. [Evaluate: this notebook's goals, measured on the test sets](#Evaluate:-this-notebook's-goals,-measured-on-the-test-sets)
+# 10. [Evaluate: what training this notebook costs](#Evaluate:-what-training-this-notebook-costs)
+# 11. [Train: ConvNets on SVHN (seed 002, Questions 2.1 and 2.2)](#Train:-ConvNets-on-SVHN-%28seed-002,-Questions-2.1-and-2.2%29)
+# 12. [Takeaways](#Takeaways)
+
 # %% [markdown]
 # ## Setup
 
@@ -43,7 +59,7 @@ fashion = hp.image_splits("fashion_mnist")
 print({k: v[0].shape for k, v in mnist.items() if k != "class_names"})
 
 # %% [markdown]
-# ## Part 1. "This network sucks" (seed 001 warm-up)
+# ## Build: "this network sucks", diagnosed and fixed (seed 001 warm-up)
 #
 # Seed 001's network for 100x100 RGB images, rebuilt with switches for its
 # worst choices so that each can be measured on its own.
@@ -121,7 +137,9 @@ warmup_costs
 
 # %%
 def make_warmup_net(**switches) -> keras.Model:
-    return hp.compile_classifier(build_warmup_net(**switches), keras.optimizers.Adam())
+    model = build_warmup_net(**switches)
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
 
 warmup_trained, warmup_history = hp.fit_cached(
@@ -217,7 +235,8 @@ def make_fixed_warmup_net() -> keras.Model:
     model.add(layers.Dense(128, activation="relu"))
     model.add(layers.Dropout(0.5))
     model.add(layers.Dense(10, activation="softmax"))
-    return hp.compile_classifier(model, keras.optimizers.Adam())
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
 
 fixed_warmup, fixed_warmup_history = hp.fit_cached(
@@ -237,7 +256,7 @@ pd.DataFrame({
 }).T
 
 # %% [markdown]
-# ## Part 2. A one-convolution CNN for MNIST (seed 003)
+# ## Train: a one-convolution CNN for MNIST (seed 003)
 
 # %%
 def make_simple_cnn() -> keras.Model:
@@ -249,7 +268,8 @@ def make_simple_cnn() -> keras.Model:
         layers.Dense(100, activation="relu"),
         layers.Dense(10, activation="softmax"),
     ], name="simple_cnn")
-    return hp.compile_classifier(model, keras.optimizers.Adam())
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
 
 make_simple_cnn().summary()
@@ -271,11 +291,14 @@ print("prediction:", np.round(prediction, 4))
 print("sum:", prediction.sum(), " argmax:", prediction.argmax(), " true label:", mnist["train"][1][0].argmax())
 
 # %%
+predicted, true_digit = int(prediction.argmax()), int(mnist["train"][1][0].argmax())
 answer_prediction = (
-    "The prediction is the softmax output: ten non-negative numbers, one per digit 0-9, that sum to 1 and are read "
-    "as the model's probability of each class. For this training image all the mass sits on class 7 (it rounds to 1 "
-    "at four decimals), so the predicted digit, the argmax, is 7, which is the true label. Such extreme values on a "
-    "training image show confidence, not calibration: the test set below tells how often that confidence is right."
+    f"The prediction is the softmax output: {len(prediction)} non-negative numbers, one per digit, that sum to "
+    f"{prediction.sum():.4f} and are read as the model's probability of each class. For this training image "
+    f"{prediction.max():.2%} of the mass sits on class {predicted}, so the predicted digit, the argmax, is {predicted}, "
+    f"{'which is the true label' if predicted == true_digit else f'but the true label is {true_digit}'}. "
+    f"Such {'extreme' if prediction.max() > 0.99 else 'confident'} values on a training image show confidence, not "
+    f"calibration: the test set below tells how often that confidence is right."
 )
 hp.check_answer(answer_prediction, max_sentences=3)
 
@@ -286,7 +309,7 @@ print(f"test accuracy {simple_test_accuracy:.4f}: about {simple_errors['expected
       f"per 10 000 images (95 % interval {simple_errors['low']:.0f}-{simple_errors['high']:.0f})")
 
 # %% [markdown]
-# ## Part 3. An improved MNIST CNN with fewer than 100 errors (seeds 003 and 001)
+# ## Train: an improved MNIST CNN with fewer than 100 errors (seeds 003 and 001)
 #
 # Design sources:
 # * C. Deotte, "How to choose CNN Architecture MNIST" (Kaggle, 2018): the
@@ -317,8 +340,8 @@ example_schedule = hp.warmup_cosine(2e-3, epochs=20, steps_per_epoch=375)
 {f"epoch {epoch}": round(float(example_schedule(epoch * 375)), 6) for epoch in (0, 1, 5, 10, 15, 20)}
 
 # %%
-def make_mnist_cnn(epochs: int, augmentation=None, *, train_size: int) -> keras.Model:
-    """Deotte-style CNN; `epochs` and `train_size` (images per epoch) set the learning-rate schedule's length."""
+def make_mnist_cnn(epochs: int, augmentation=None, *, train_size: int, batch_size: int = 128) -> keras.Model:
+    """Deotte-style CNN; `epochs`, `train_size` and `batch_size` set the learning-rate schedule's length."""
     model = keras.Sequential([keras.Input((28, 28, 1))], name="mnist_cnn")
     if augmentation is not None:
         model.add(augmentation)
@@ -328,8 +351,13 @@ def make_mnist_cnn(epochs: int, augmentation=None, *, train_size: int) -> keras.
         for layer in stack:
             model.add(layer)
     model.add(layers.Dense(10, activation="softmax"))
-    schedule = hp.warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(train_size / 128)))
-    return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=schedule))
+    schedule = hp.warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(train_size / batch_size)))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss=keras.losses.CategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
 
 
 make_mnist_cnn(20, train_size=len(mnist["train"][0])).summary()
@@ -486,7 +514,7 @@ answer_curves = (
 hp.check_answer(answer_curves, max_sentences=5)
 
 # %% [markdown]
-# ## Part 4. Seed 004's CNN with augmentation
+# ## Train: seed 004's CNN with augmentation
 #
 # 32-32-pool-64-64-pool convolutions with batch normalisation, a 512-unit
 # layer with batch normalisation and 20 % dropout, trained for 5 epochs with
@@ -503,7 +531,8 @@ def make_seed004_cnn() -> keras.Model:
     for layer in (layers.Dense(512), layers.BatchNormalization(), layers.Activation("relu"),
                   layers.Dropout(0.2), layers.Dense(10, activation="softmax")):
         model.add(layer)
-    return hp.compile_classifier(model, keras.optimizers.Adam())
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
 
 hp.fit_cached(  # only its test accuracy is shown, so a cache hit need not load the model
@@ -512,7 +541,7 @@ hp.fit_cached(  # only its test accuracy is shown, so a cache hit need not load 
 print(f"seed 004 CNN test accuracy: {hp.manifest('seed004_cnn_aug')['metrics']['test']['accuracy']:.4f}")  # measured after training
 
 # %% [markdown]
-# ## Part 5. Fashion-MNIST: a naive and a tuned CNN (seed 000, Exercise 6)
+# ## Train: Fashion-MNIST, a naive and a tuned CNN (Exercises 6.1 to 6.3)
 #
 # ### Exercise 6.1: a CNN without explicit regularizers
 #
@@ -527,7 +556,8 @@ def make_fashion_cnn_small(*, batch_norm: bool = False, dropout: float = 0.0, l2
     """The naive CNN (no arguments), or it with batch norm, one dropout rate everywhere, or L2 on kernels and biases."""
     model = hp.build_vgg_cnn((28, 28, 1), (32, 64), dropouts=(dropout, dropout), dense_units=256,
                              dense_dropout=dropout, l2=l2, batch_norm=batch_norm, name=name)
-    return hp.compile_classifier(model, keras.optimizers.Adam())
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
 
 make_fashion_cnn_small().summary()
@@ -621,13 +651,19 @@ hp.check_answer(answer_6_2, max_sentences=5)
 #   mirrored copies of each image (below).
 
 # %%
-def make_fashion_cnn_tuned(epochs: int, *, name: str = "fashion_cnn_final", train_size: int = 48_000) -> keras.Model:
-    """The tuned CNN; `epochs` and `train_size` (images per epoch) set the learning-rate schedule's length."""
+def make_fashion_cnn_tuned(epochs: int, *, name: str = "fashion_cnn_final", train_size: int = 48_000,
+                           batch_size: int = 128) -> keras.Model:
+    """The tuned CNN; `epochs`, `train_size` and `batch_size` set the learning-rate schedule's length."""
     model = hp.build_vgg_cnn((28, 28, 1), (48, 96, 192), dropouts=(0.1, 0.15, 0.2), dense_units=256,
                              dense_dropout=0.3, l2=5e-5, dtype="mixed_bfloat16", name=name,
                              augmentation=hp.make_augmentation(flip=True, translate=0.1, erase=0.3))
-    schedule = hp.warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(train_size / 128)))
-    return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=schedule), label_smoothing=0.1)
+    schedule = hp.warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(train_size / batch_size)))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        metrics=["accuracy"],
+    )
+    return model
 
 
 tuned_epochs = 30
@@ -710,7 +746,7 @@ print("chosen on validation:", best_tta_label)
 tta_choice.round(4)
 
 # %% [markdown]
-# ### Comparison with the best dense network of notebook 05
+# ## Evaluate: the CNNs against the best dense network of notebook 05 (Exercise 6.4)
 
 # %%
 best_dense_name = max(("ex5_best_dense", "ex5_best_dense_aug", "ex5_best_dense_ema"),
@@ -758,18 +794,18 @@ answer_6_4 = (
 hp.check_answer(answer_6_4, max_sentences=4)
 
 # %% [markdown]
-# ### This notebook's goals, measured on the test sets
+# ## Evaluate: this notebook's goals, measured on the test sets
 
 # %%
 goals = pd.DataFrame({
-    f"best MNIST CNN ({best_mnist_label})": {"test accuracy": best_mnist_accuracy, "goal": 0.996},
-    f"final Fashion-MNIST CNN ({final_label})": {"test accuracy": final_accuracy, "goal": 0.945},
-    "best dense Fashion-MNIST network": {"test accuracy": dense_accuracy, "goal": 0.900}}).T
+    f"best MNIST CNN ({best_mnist_label})": {"test accuracy": best_mnist_accuracy, "goal": hp.GOALS["mnist_cnn"]},
+    f"final Fashion-MNIST CNN ({final_label})": {"test accuracy": final_accuracy, "goal": hp.GOALS["fashion_cnn"]},
+    "best dense Fashion-MNIST network": {"test accuracy": dense_accuracy, "goal": hp.GOALS["fashion_dense"]}}).T
 goals["met"] = goals["test accuracy"] >= goals["goal"]
 goals.round(4)
 
 # %% [markdown]
-# ### What training this notebook costs
+# ## Evaluate: what training this notebook costs
 #
 # Every model above was trained on this machine's 2 CPU cores, and a re-run
 # loads it from the cache. Training all of them again from an empty cache
@@ -781,9 +817,10 @@ goals.round(4)
 
 # %%
 notebook_runs = {
-    "Part 1": ["warmup_network_that_sucks", "warmup_fixed_network"], "Part 2": ["seed003_simple_cnn"],
-    "Part 3": mnist_names, "Part 4": ["seed004_cnn_aug"],
-    "Part 5": ["fashion_cnn_naive", *(name for name, _ in regularizer_variants.values()), "fashion_cnn_final"]}
+    "broken network (seed 001)": ["warmup_network_that_sucks", "warmup_fixed_network"],
+    "one-convolution CNN (seed 003)": ["seed003_simple_cnn"],
+    "improved MNIST CNNs": mnist_names, "seed 004's CNN": ["seed004_cnn_aug"],
+    "Fashion-MNIST CNNs": ["fashion_cnn_naive", *(name for name, _ in regularizer_variants.values()), "fashion_cnn_final"]}
 training_cost = pd.concat({part: hp.training_times(names) for part, names in notebook_runs.items()})
 training_cost.round(1)
 
@@ -798,7 +835,7 @@ minutes_per_part.round(1)
 # loads them from the cache.
 
 # %% [markdown]
-# ## Part 6. Seed 002, Questions 2.1 and 2.2: ConvNets on SVHN
+# ## Train: ConvNets on SVHN (seed 002, Questions 2.1 and 2.2)
 
 # %% [markdown]
 # One ConvNet serves both questions: three VGG-style blocks of two 3x3
@@ -819,7 +856,8 @@ def build_model_2_1(augmentation=None) -> keras.Model:
     for layer in (layers.Flatten(), layers.Dense(128, activation="relu"), layers.Dropout(0.5),
                   layers.Dense(10, activation="softmax")):
         model.add(layer)
-    return hp.compile_classifier(model, keras.optimizers.Adam())
+    model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
+    return model
 
 
 print(f"SVHN ConvNet: {build_model_2_1().count_params():,} parameters")

@@ -7,6 +7,14 @@
 # and what each step cost. Everything here is loaded from the cache; training
 # it again from an empty cache takes 12.1 hours on 2 CPU cores.
 
+# %% [markdown] tags=["contents"]
+# **Contents**
+#
+# 1. [Setup](#Setup)
+# 2. [Prepare the data](#Prepare-the-data)
+# 3. [Train: the first recipe, the tuned CNN](#Train:-the-first-recipe,-the-tuned-CNN)
+# 4. [Takeaways](#Takeaways)
+
 # %% [markdown]
 # ## Setup
 
@@ -40,7 +48,7 @@ x_fashion_test, y_fashion_test = fashion["test"]
 print({k: v[0].shape for k, v in fashion.items() if k != "class_names"})
 
 # %% [markdown]
-# ## The first recipe: the tuned CNN
+# ## Train: the first recipe, the tuned CNN
 #
 # Batch normalisation, dropout (0.2, 0.3, 0.4 after the blocks, 0.5 before
 # the output), L2 penalties on kernels and biases, horizontal flips, 10 %
@@ -58,16 +66,21 @@ print({k: v[0].shape for k, v in fashion.items() if k != "class_names"})
 def make_fashion_cnn_tuned(epochs: int, l2: float = 5e-5, *, widths: tuple[int, int, int] = (32, 64, 128),
                            dropouts: tuple[float, float, float] = (0.2, 0.3, 0.4), dense_dropout: float = 0.5,
                            name: str = "fashion_cnn_tuned", dtype: str | None = None,
-                           train_size: int = 48_000) -> keras.Model:
+                           train_size: int = 48_000, batch_size: int = 128) -> keras.Model:
     """The tuned CNN; `dtype="mixed_bfloat16"` computes in bfloat16 (the output layer stays float32).
 
-    `train_size`, the number of training images, sets the learning-rate schedule's length.
+    `train_size` (training images) and `batch_size` set the learning-rate schedule's length.
     """
     model = hp.build_vgg_cnn((28, 28, 1), widths, dropouts=dropouts, dense_units=256, dense_dropout=dense_dropout,
                              l2=l2, augmentation=hp.make_augmentation(flip=True, translate=0.1, erase=0.3),
                              dtype=dtype, name=name)
-    schedule = hp.warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(train_size / 128)))
-    return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=schedule), label_smoothing=0.1)
+    schedule = hp.warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(train_size / batch_size)))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=0.1),
+        metrics=["accuracy"],
+    )
+    return model
 
 
 tuned_epochs = 40

@@ -5,6 +5,14 @@
 # weights and SVHN are available), and a fully offline study of when a
 # pretrained MNIST CNN helps on scikit-learn's handwritten digits.
 
+# %% [markdown] tags=["contents"]
+# **Contents**
+#
+# 1. [Setup](#Setup)
+# 2. [Train: ImageNet transfer on SVHN (seed 002, Part 4)](#Train:-ImageNet-transfer-on-SVHN-%28seed-002,-Part-4%29)
+# 3. [Train: offline transfer from MNIST to other people's digits](#Train:-offline-transfer-from-MNIST-to-other-people's-digits)
+# 4. [Takeaways](#Takeaways)
+
 # %% [markdown]
 # ## Setup
 
@@ -26,7 +34,7 @@ stop_training = False  # True: grading, only load cached results, never train
 hp.start_notebook(student, stop_training=stop_training)
 
 # %% [markdown]
-# ## Part 1. ImageNet transfer on SVHN (seed 002, Part 4)
+# ## Train: ImageNet transfer on SVHN (seed 002, Part 4)
 #
 # VGG16's convolutional base, pretrained on ImageNet, without its classifier.
 # **4.1** keeps the base frozen. Because a frozen base never changes, it is
@@ -43,7 +51,7 @@ weights_ready = {name: transfer.fetch_imagenet_weights(name) is not None for nam
 print("ImageNet weights available:", weights_ready)
 svhn = hp.try_load_dataset("svhn") if all(weights_ready.values()) else None
 if not all(weights_ready.values()):
-    print("Part 1 is skipped: the ImageNet weights cannot be had here (offline). With internet, or with "
+    print("ImageNet transfer is skipped: the ImageNet weights cannot be had here (offline). With internet, or with "
           "IMGCLS_MIRROR set, this cell downloads them.")
 
 # %%
@@ -60,11 +68,21 @@ if svhn is not None:
 # %%
 def build_feature_head(input_dim: int = 512) -> keras.Model:
     model = hp.build_mlp(input_dim, [256], dropout=0.5, name="vgg16_feature_head")
-    return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=1e-3))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        loss=keras.losses.CategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def build_model_4_1() -> keras.Model:
+    """Seed 002's Question 4.1 model: the dense head on VGG16's 512 pooled features."""
+    return build_feature_head(512)
 
 
 if svhn is not None:
-    hp.run_evaluation("model_4_1", build_feature_head, (features_train, features_val, y_rgb_train, y_rgb_val),
+    hp.run_evaluation("model_4_1", build_model_4_1, (features_train, features_val, y_rgb_train, y_rgb_val),
                       train=True, epochs=30, batch_size=256)
 
 # %%
@@ -72,7 +90,12 @@ def build_model_4_2(application: str = "VGG16", unfreeze=("block5_",)) -> keras.
     base = transfer.build_base(application, (32, 32, 3))
     transfer.unfreeze_top(base, unfreeze)
     model = transfer.classifier_on(base, 10)
-    return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=1e-5))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=1e-5),
+        loss=keras.losses.CategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
 
 
 if svhn is not None:
@@ -96,7 +119,7 @@ else:
 # training the head leaves the base's weights unchanged.
 
 # %% [markdown]
-# ## Part 2. Offline transfer: from MNIST to other people's digits
+# ## Train: offline transfer from MNIST to other people's digits
 #
 # **Source:** the best MNIST CNN of notebook 06 (trained on 48 000 MNIST
 # digits, loaded from the cache). **Target:** scikit-learn's `load_digits`,
@@ -161,7 +184,12 @@ def make_target_model(source_body: keras.Model, method: str, bn_momentum: float 
     body.trainable = method != "frozen features"
     model = keras.Sequential([body, keras.layers.Dense(10, activation="softmax")], name="target_" + method.replace(" ", "_"))
     learning_rate = 1e-4 if method == "fine-tuning" else 1e-3
-    return hp.compile_classifier(model, keras.optimizers.Adam(learning_rate=learning_rate))
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(),
+        metrics=["accuracy"],
+    )
+    return model
 
 
 pd.DataFrame({m: transfer.describe_trainable(make_target_model(source_body, m)) for m in ("scratch", "frozen features", "fine-tuning")}).T

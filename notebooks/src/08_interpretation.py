@@ -6,6 +6,20 @@
 # embeddings, and the expected error rate in production (seed 002 Part 3,
 # seed 003's error analysis). The model is loaded from the cache, never trained here.
 
+# %% [markdown] tags=["contents"]
+# **Contents**
+#
+# 1. [Setup](#Setup)
+# 2. [Prepare the data and load the model](#Prepare-the-data-and-load-the-model)
+# 3. [Evaluate: test accuracy](#Evaluate:-test-accuracy)
+# 4. [Confusion matrix, counts and row-normalised](#Confusion-matrix,-counts-and-row-normalised)
+# 5. [One class in depth: the class with the most errors](#One-class-in-depth:-the-class-with-the-most-errors)
+# 6. [Feature maps of the first test image](#Feature-maps-of-the-first-test-image)
+# 7. [Embeddings of the training images, mapped with t-SNE](#Embeddings-of-the-training-images,-mapped-with-t-SNE)
+# 8. [Expected false classifications in production (seed 003)](#Expected-false-classifications-in-production-%28seed-003%29)
+# 9. [Seed 002 Part 3 on SVHN: model_2_2](#Seed-002-Part-3-on-SVHN:-model_2_2)
+# 10. [Takeaways](#Takeaways)
+
 # %% [markdown]
 # ## Setup
 
