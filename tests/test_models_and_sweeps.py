@@ -132,7 +132,7 @@ def test_run_sweep_caches_every_run(cache_dir, fit_counter, capsys):
     assert len(fit_counter) == 4 and len(table) == 4
     assert set(table.columns) >= {"width", "seed", "best_val_loss", "best_val_accuracy"}
     assert (cache_dir / "saved_models" / "sw_width4_seed1.keras").is_file()
-    capsys.readouterr()
+    assert "sw:" in capsys.readouterr().err, "a sweep that trains shows its progress"
     table2, _ = sweeps.run_sweep(
         "sw",
         build,

@@ -13,7 +13,7 @@
 #
 # 1. [Setup](#Setup)
 # 2. [Prepare the data](#Prepare-the-data)
-# 3. [Build: "this network sucks", diagnosed and fixed (seed 001 warm-up)](#Build:-"this-network-sucks",-diagnosed-and-fixed-%28seed-001-warm-up%29)
+# 3. [Build: the network that sucks, diagnosed and fixed (seed 001 warm-up)](#Build:-the-network-that-sucks,-diagnosed-and-fixed-%28seed-001-warm-up%29)
 # 4. [Train: a one-convolution CNN for MNIST (seed 003)](#Train:-a-one-convolution-CNN-for-MNIST-%28seed-003%29)
 # 5. [Train: an improved MNIST CNN with fewer than 100 errors (seeds 003 and 001)](#Train:-an-improved-MNIST-CNN-with-fewer-than-100-errors-%28seeds-003-and-001%29)
 # 6. [Train: seed 004's CNN with augmentation](#Train:-seed-004's-CNN-with-augmentation)
@@ -59,7 +59,7 @@ fashion = hp.image_splits("fashion_mnist")
 print({k: v[0].shape for k, v in mnist.items() if k != "class_names"})
 
 # %% [markdown]
-# ## Build: "this network sucks", diagnosed and fixed (seed 001 warm-up)
+# ## Build: the network that sucks, diagnosed and fixed (seed 001 warm-up)
 #
 # Seed 001's network for 100x100 RGB images, rebuilt with switches for its
 # worst choices so that each can be measured on its own.
