@@ -105,7 +105,7 @@ hp.runs_table([{"learning rate": lr, "history": h} for lr, h in sgd_histories.it
 # %%
 def largest_drop(history: dict) -> float:
     """The largest fall of validation accuracy from one epoch to the next, in points."""
-    return float(max(0.0, -np.diff(history["val_accuracy"]).min()) * 100)
+    return float(np.max(-np.diff(history["val_accuracy"]), initial=0.0) * 100)
 
 
 wild, good, slow = sgd_histories[1.0], sgd_histories[0.1], sgd_histories[0.001]
@@ -243,11 +243,13 @@ answer_3_7 = (
     f"to {noisy['val_accuracy'][-1]:.2%} after {len(noisy['loss'])} epochs as the network memorises the random labels "
     f"(its training accuracy climbs to {noisy['accuracy'][-1]:.2%}, "
     f"{'above' if noisy['accuracy'][-1] > right else 'below'} the {right:.1%} of training labels that are right). "
-    f"Reaching perfect training accuracy takes far longer: on clean labels the training accuracy passes 99 % at "
-    f"epoch {clean_99:.0f}, on noisy labels "
+    "Reaching perfect training accuracy takes far longer: on clean labels the training accuracy "
+    + (f"passes 99 % at epoch {clean_99:.0f}" if not pd.isna(clean_99) else "never passes 99 %")
+    + ", on noisy labels "
     + (f"it has not got there after {len(noisy['loss'])} epochs" if pd.isna(noisy_99) else f"only at epoch {noisy_99:.0f}")
-    + f" ({noisy['accuracy'][4]:.1%} at epoch 5, {noisy['accuracy'][49]:.1%} at epoch 50, "
-    f"{noisy['accuracy'][-1]:.1%} at epoch {len(noisy['loss'])})."
+    + " ("
+    + ", ".join(f"{noisy['accuracy'][e - 1]:.1%} at epoch {e}" for e in (5, 50, len(noisy["loss"])) if e <= len(noisy["loss"]))
+    + ")."
 )
 hp.check_answer(answer_3_7, max_sentences=2)
 
