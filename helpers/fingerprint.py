@@ -286,6 +286,14 @@ def build_spec(
     return spec
 
 
+def legacy_spec(model: Any, spec: dict) -> dict:
+    """The version-1 spec of the same run, from its current spec (data and fit parts are shared, not rehashed)."""
+    old = {k: v for k, v in spec.items() if k != "initial_weights"}
+    old["architecture"] = _digest(architecture_config(model, legacy=True))
+    old["compile"] = _digest(compile_config(model, legacy=True))
+    return old
+
+
 def describe_changes(old: dict, new: dict) -> list[str]:
     """List the parts of two specs that differ, in words."""
     labels = {

@@ -360,13 +360,13 @@ def fit_cached(
     parts = {"data": data, "fit": fit_params, "callbacks": user_callbacks}
     spec = fingerprint.build_spec(model, **parts, initial_weights=fingerprint.initial_weights(model, seed))
     digest = fingerprint.spec_digest(spec)
-    legacy_digest = fingerprint.spec_digest(fingerprint.build_spec(model, **parts, legacy=True))
 
     entry = cache.read_manifest(p["manifest"])
     wants_retrain = mode == "retrain" or (mode == "train" and settings.forced_retrain(name))
     if entry is not None and not wants_retrain:
-        if entry.get("fingerprint") == legacy_digest != digest and not entry.get("key_version"):
-            entry = _migrate(name, p["manifest"], entry, spec, digest, write=mode != "require")
+        if entry.get("fingerprint") != digest and not entry.get("key_version"):  # only then: is it a v1 key?
+            if entry.get("fingerprint") == fingerprint.spec_digest(fingerprint.legacy_spec(model, spec)):
+                entry = _migrate(name, p["manifest"], entry, spec, digest, write=mode != "require")
         if entry.get("fingerprint") == digest:
             problems = cache.verify_files(name, entry, cache_dir)
             if not problems:
