@@ -5,6 +5,7 @@
 #   ./run.sh                  # all notebooks, train only missing results
 #   ./run.sh --mode require   # never train (grading); fails on a missing artifact
 #   ./run.sh 03_optimizers    # only notebooks whose name contains this
+#   ./run.sh --train svhn 12  # also train the SVHN models (hours on a CPU; estimates first)
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/env.sh

@@ -103,9 +103,9 @@ HEADLINES = [
         0.93,
         GOALS["fashion_cnn"],
     ),
-    ("Fashion-MNIST final tuned CNN (notebook 06)", ("fashion_cnn_final",), NO_TTA, 0.93, GOALS["fashion_cnn"]),
+    ("Fashion-MNIST final tuned CNN", ("fashion_cnn_final",), NO_TTA, 0.93, GOALS["fashion_cnn"]),
     (
-        "Fashion-MNIST final tuned CNN + flip and shift TTA (notebook 06)",
+        "Fashion-MNIST final tuned CNN + flip and shift TTA",
         ("fashion_cnn_final",),
         FLIP_SHIFT,
         0.93,
@@ -186,19 +186,23 @@ def training_time_table(entries: dict) -> str:
 
 
 def headline_table(entries: dict) -> str:
-    rows = ["| model | cache entries | test accuracy | seed's figure | goal | goal met |", "|---|---|---|---|---|---|"]
+    rows = [
+        "| model | notebook | cache entries | test accuracy | seed's figure | goal | goal met |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for label, names, tta, seed_figure, goal in HEADLINES:
         seed_text = f"{seed_figure:.2%}" if seed_figure else "-"
         shown = ", ".join(f"`{name}`" for name in names)
+        notebook = " + ".join(dict.fromkeys(notebook_of(name) for name in names))
         if any(name not in entries for name in names):
-            rows.append(f"| {label} | {shown} | not trained yet | {seed_text} | {goal:.1%} | - |")
+            rows.append(f"| {label} | {notebook} | {shown} | not trained yet | {seed_text} | {goal:.1%} | - |")
             continue
         if len(names) == 1 and not tta:
             acc = entries[names[0]].get("metrics", {}).get("test", {}).get("accuracy")
         else:
             acc = measured_accuracy(names, tta)
         met = "yes" if acc >= goal else "no"
-        rows.append(f"| {label} | {shown} | {acc:.2%} | {seed_text} | {goal:.1%} | {met} |")
+        rows.append(f"| {label} | {notebook} | {shown} | {acc:.2%} | {seed_text} | {goal:.1%} | {met} |")
     return "\n".join(rows)
 
 
@@ -236,23 +240,23 @@ regenerate with `.venv/bin/python benchmarks/report.py` on an idle machine.
 {fit_path}
 ### Mixed precision: float32 vs bfloat16 (`benchmarks/precision.py`)
 
-Why notebook 06's wide Fashion-MNIST CNN computes in bfloat16.
+Why notebook 08's tuned Fashion-MNIST CNN computes in bfloat16.
 
 {precision}
 ## 2-3. Re-running each notebook from the cache: wall time and peak memory
 
 {notebooks}
-Goals: notebooks 02-04 together under 90 s, notebook 06 under 60 s, 07 and 08
-together under 60 s, every notebook under 4 GB.
+Goals: notebooks 02-04 together under 90 s, the CNN notebooks 06-08 together
+under 90 s, 10 and 11 together under 60 s, every notebook under 4 GB.
 
 ## 4. Cold training time, summed from the manifests
 
 Wall-clock `training_seconds` of every cached run. Many runs were trained while
 another notebook was training on the same 2 cores, so on an idle machine they
-take up to half as long. Notebook 06's CNNs of Parts 3 and 5 (the MNIST pair,
+take up to half as long. The CNNs of notebooks 07 and 08 (the MNIST pair,
 the naive Fashion-MNIST CNN, its three one-regularizer variants and the tuned
-CNN) were trained alone on both cores. Goal: notebook 06's own training in
-about 2 hours; the recipe search behind it is the appendix `06_cnns_search`.
+CNN) were trained alone on both cores. Goal: the CNN notebooks 06-08 in about
+2 hours; the recipe search behind 08 is the appendix `09_fashion_cnn_search`.
 
 {training_time_table(entries)}
 
@@ -260,11 +264,11 @@ about 2 hours; the recipe search behind it is the appendix `06_cnns_search`.
 
 Single models: the test accuracy recorded in the manifest when the run
 finished. Averaged models and test-time augmentation: measured by this script
-from the test-set predictions notebook 06 stores (`histories/predictions/`,
+from the test-set predictions notebooks 07 and 08 store (`histories/predictions/`,
 keyed by the models' SHA-256), or from the cached models where none are
-stored. Ensembles were chosen on the validation set (see notebooks 05 and 06).
-The final Fashion-MNIST model (notebook 06) is the recipe the search in
-`06_cnns_search` found: the wide CNN with half its dropout, one network
+stored. Ensembles were chosen on the validation set (see notebooks 05, 07 and 08).
+The final Fashion-MNIST model (notebook 08) is the recipe the search in
+`09_fashion_cnn_search` found: the wide CNN with half its dropout, one network
 trained on 48 000 images, predicting over the views chosen on validation.
 The search's own best, that network's first run averaged with its copy
 retrained on all training images, is listed above it.

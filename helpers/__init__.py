@@ -8,7 +8,8 @@ Modules:
     cache: cache files, manifests and safe loading.
     sweeps: parameter sweeps over several seeds.
     evaluation: seed 002's harness, ``run_evaluation``.
-    answers: ``check_answer``, the seeds' limits on answer length.
+    long_runs: ``evaluate_or_plan``, SVHN and ImageNet runs trained only when asked, after a time estimate.
+    answers: ``check_answer`` (the seeds' limits on answer length) and ``show_takeaways``.
     metrics: tables of run metrics and training times, accuracy and its intervals.
     predictions: ensembles over test-time-augmentation views, and their cache.
     interpret: activations, t-SNE embeddings, confusions.
@@ -49,7 +50,7 @@ def _import_tensorflow_quietly() -> None:
 
 _import_tensorflow_quietly()
 
-from helpers.answers import check_answer
+from helpers.answers import check_answer, show_takeaways
 from helpers.cache import CacheCorrupt, CacheError, CacheMiss, load_cached, manifest
 from helpers.data import (
     DatasetCorrupt,
@@ -58,8 +59,10 @@ from helpers.data import (
     try_load_dataset,
 )
 from helpers.display import install_table_format as _install_table_format
+from helpers.display import show_figures_once as _show_figures_once
 from helpers.evaluation import run_evaluation
 from helpers.goals import GOALS
+from helpers.long_runs import evaluate_or_plan
 from helpers.metrics import accuracy, best_metrics, expected_errors, runs_table, training_times
 from helpers.models import build_mlp, build_vgg_cnn, make_augmentation, warmup_cosine
 from helpers.plotting import (
@@ -131,9 +134,11 @@ __all__ = [
     "accuracy",
     "best_metrics",
     "check_answer",
+    "show_takeaways",
     "expected_errors",
     "member_predictions",
     "run_evaluation",
+    "evaluate_or_plan",
     "runs_table",
     "training_times",
     "tta_view_count",
@@ -154,3 +159,4 @@ __all__ = [
 ]
 
 _install_table_format()
+_show_figures_once()

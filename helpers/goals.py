@@ -1,4 +1,4 @@
-"""The suite's test-accuracy goals, written once: notebook 06 and ``benchmarks/report.py`` read them here."""
+"""The suite's test-accuracy goals, written once: notebooks 07 and 08 and ``benchmarks/report.py`` read them here."""
 
 from __future__ import annotations
 

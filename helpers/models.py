@@ -104,7 +104,7 @@ def build_vgg_cnn(
     """A VGG-style CNN: per width, two 3x3 conv (+ batch norm) + ReLU, 2x2 max pooling, dropout.
 
     Then flatten, a (batch-normalised) dense ReLU layer with dropout, and a softmax
-    output. Notebook 06's Fashion-MNIST CNNs (the naive one: no batch norm, no
+    output. Notebook 08's Fashion-MNIST CNNs (the naive one: no batch norm, no
     dropout, no L2) and ``benchmarks/precision.py`` are built with it.
 
     Args:

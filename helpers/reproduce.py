@@ -5,7 +5,7 @@ notebook that makes each matching entry, runs that notebook on a scratch copy
 of the cache with ``IMGCLS_RETRAIN`` naming exactly those entries (everything
 else loads from the copy), and compares the retrained histories and metrics
 with the recorded ones. The committed cache is never written. This also covers
-history-only entries (notebook 07's transfer sweep), whose numbers no stored
+history-only entries (notebook 10's transfer sweep), whose numbers no stored
 model can confirm.
 
 Retraining with the recorded seed on this machine gave identical curves for
@@ -31,7 +31,7 @@ from helpers import cache, settings
 TOLERANCE = 1e-4  # largest |difference| of any history value or metric that still counts as reproduced
 
 
-_TRAINING_CALLS = {"fit_cached", "run_evaluation", "run_sweep", "random_search"}
+_TRAINING_CALLS = {"fit_cached", "run_evaluation", "evaluate_or_plan", "run_sweep", "random_search"}
 
 
 def _strings(node: ast.AST) -> set[str]:
@@ -49,9 +49,9 @@ def _strings(node: ast.AST) -> set[str]:
 def trained_names(source: str) -> set[str]:
     """The cache names (or their fixed starts) a notebook passes to the suite's training calls.
 
-    The first argument of ``fit_cached``, ``run_evaluation``, ``run_sweep`` or
+    The first argument of ``fit_cached``, ``run_evaluation``, ``evaluate_or_plan``, ``run_sweep`` or
     ``random_search``; when it is a variable, the strings of everything assigned
-    to it or looped over into it. A notebook that only reads an entry (as 06
+    to it or looped over into it. A notebook that only reads an entry (as 08
     reads 05's ``ex5_best_dense_aug``) does not count as making it.
     """
     tree = ast.parse(source)

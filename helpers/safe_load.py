@@ -51,7 +51,7 @@ def _prototypes() -> dict[tuple[str, str], Callable[[], Any]]:
         ("keras.layers", "AveragePooling2D"): lambda: layers.AveragePooling2D(2),
         ("keras.layers", "GlobalAveragePooling2D"): lambda: layers.GlobalAveragePooling2D(),
         ("keras.layers", "Flatten"): lambda: layers.Flatten(),
-        ("keras.layers", "ZeroPadding2D"): lambda: layers.ZeroPadding2D(),  # DenseNet121 bases (notebook 07)
+        ("keras.layers", "ZeroPadding2D"): lambda: layers.ZeroPadding2D(),  # DenseNet121 bases (notebook 10)
         ("keras.layers", "Concatenate"): lambda: layers.Concatenate(),
         ("keras.layers", "Dropout"): lambda: layers.Dropout(0.1),
         ("keras.layers", "Activation"): lambda: layers.Activation("relu"),

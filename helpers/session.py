@@ -24,3 +24,6 @@ def start_notebook(student: str = "", *, stop_training: bool = False) -> None:
     who = student.strip() or '(not filled in: set student = "Name (ID)" above, or ./run.sh --student)'
     print(f"Student: {who}")
     print(f"This run {MODE_WORDS[mode]} (cache mode {mode}).")
+    long_runs = settings.long_runs_requested()  # checked here, so a misspelt --train fails at once
+    if long_runs and mode != "require":
+        print(f"Long runs asked for: {', '.join(sorted(long_runs))} (trained when not cached, after a time estimate).")

@@ -14,6 +14,10 @@ suite) can be steered from outside, e.g. by the test-suite or a grader:
 ``IMGCLS_RETRAIN``        comma-separated glob patterns of cache names to
                           retrain even when cached, e.g. ``ex3_*``.
 ``IMGCLS_SMOKE``          ``1``: tiny data and one epoch, for fast tests.
+``IMGCLS_TRAIN``          comma-separated long-run families the user asks to
+                          train, e.g. ``svhn,imagenet`` (``./run.sh --train
+                          svhn``). Without it those sections only say what they
+                          would train and for about how long.
 ``IMGCLS_PARTIAL_DIR``    where unfinished runs keep their per-epoch state
                           (default ``<cache>/.cache/partial``).
 ``IMGCLS_OFFLINE``        ``1``: never try a download (data and weights must be
@@ -36,6 +40,8 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path
+
+from helpers.errors import OneLineError
 
 MODES = ("train", "retrain", "require")
 
@@ -126,3 +132,28 @@ def verify_download_checksums() -> bool:
 def offline() -> bool:
     """True when ``IMGCLS_OFFLINE`` says never to try a download."""
     return os.environ.get("IMGCLS_OFFLINE", "").strip().lower() in {"1", "true", "yes"}
+
+
+LONG_RUN_FAMILIES = ("svhn", "imagenet")
+
+
+class UnknownLongRun(OneLineError, ValueError):
+    """``IMGCLS_TRAIN`` (``./run.sh --train``) names a family of long runs that does not exist."""
+
+
+def long_runs_requested() -> set[str]:
+    """The long-run families ``IMGCLS_TRAIN`` asks to train (``svhn``, ``imagenet``; ``all`` for both).
+
+    Raises:
+        UnknownLongRun: If it names a family that does not exist.
+    """
+    asked = {part.strip().lower() for part in os.environ.get("IMGCLS_TRAIN", "").split(",") if part.strip()}
+    if "all" in asked:
+        return set(LONG_RUN_FAMILIES)
+    unknown = asked - set(LONG_RUN_FAMILIES)
+    if unknown:
+        raise UnknownLongRun(
+            f"--train / IMGCLS_TRAIN names {', '.join(sorted(unknown))}: "
+            f"choose from {', '.join(LONG_RUN_FAMILIES)} or all"
+        )
+    return asked

@@ -8,7 +8,8 @@ notebook. An HTML copy of each goes to ``reports/html/``.
 
 Usage::
 
-    python scripts/run_notebooks.py [--mode train|retrain|require] [--student "Name (ID)"] [--no-html] [NAME ...]
+    python scripts/run_notebooks.py [--mode train|retrain|require] [--student "Name (ID)"] [--no-html]
+                                    [--train svhn|imagenet|all] [NAME ...]
 """
 
 from __future__ import annotations
@@ -142,9 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--student", default=None, help='your name and ID, e.g. "Ada Lovelace (s1234567)"')
     parser.add_argument("--no-html", action="store_true", help="skip the HTML copies")
+    parser.add_argument(
+        "--train",
+        metavar="FAMILY[,FAMILY]",
+        default=None,
+        help="also train the long runs of these families when not cached: svhn, imagenet or all "
+        "(hours on a CPU; each run prints its estimated time first)",
+    )
     args = parser.parse_args(argv)
     if args.mode:
         os.environ["IMGCLS_CACHE_MODE"] = args.mode
+    if args.train:
+        os.environ["IMGCLS_TRAIN"] = args.train  # read by helpers.settings in each kernel
     paths = notebook_paths(args.names)
     if not paths:
         print("no notebook matches", args.names, file=sys.stderr)

@@ -73,5 +73,5 @@ def test_readme_results_table_is_the_one_report_writes_into_benchmarks():
     readme = (ROOT / "README.md").read_text()
     block = readme[readme.index(report.README_START) + len(report.README_START) : readme.index(report.README_END)]
     benchmarks = (ROOT / "BENCHMARKS.md").read_text()
-    table = benchmarks[benchmarks.index("| model | cache entries |") :].strip()
+    table = benchmarks[benchmarks.index("| model | notebook | cache entries |") :].strip()
     assert block.strip() == table, "README's results table differs from BENCHMARKS.md: run benchmarks/report.py"

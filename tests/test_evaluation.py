@@ -108,13 +108,29 @@ def test_check_answer_prints_length_and_enforces_limits(capsys):
     out = capsys.readouterr().out
     assert out.startswith("Accuracy rose to 0.91. It overfits after epoch 12.\n")
     assert "Answer is 50 characters long (2 sentences)" in out
-    answers.check_answer("word " * 60)
+    answers.check_answer("word " * 60, max_words=60)
     printed = capsys.readouterr().out.splitlines()[:-1]
     assert len(printed) == 3 and max(map(len, printed)) <= 100, "long answers wrap to the page"
     with pytest.raises(ValueError, match="characters"):
         answers.check_answer("x" * 501, max_chars=500)
     with pytest.raises(ValueError, match="sentences"):
         answers.check_answer("One. Two. Three.", max_sentences=2)
+
+
+def test_check_answer_limits_each_sentence_to_40_words():
+    forty = " ".join(["word"] * 39) + " 0.91."
+    answers.check_answer(f"{forty} e.g. {forty[:-1]}", max_words=81)  # decimals and e.g. do not end a sentence
+    answers.check_answer(f"{forty} {forty}")
+    assert answers.sentence_words(f"{forty} Short one.") == [40, 2]
+    with pytest.raises(ValueError, match="41 words"):
+        answers.check_answer("one " + forty)
+
+
+def test_takeaways_print_one_bullet_per_point_outside_a_kernel(capsys):
+    answers.show_takeaways("First point, " + "long " * 30 + "end.", "Second point.")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("* First point") and lines[-1] == "* Second point."
+    assert all(line.startswith("  ") for line in lines[1:-1]), "a wrapped point is indented under its bullet"
 
 
 @pytest.mark.parametrize(

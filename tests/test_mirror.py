@@ -170,7 +170,7 @@ def test_build_base_offline_without_weights_says_so(monkeypatch, tmp_path, capsy
 
 
 @pytest.mark.notebooks
-def test_notebook_07_runs_part_4_with_weights_and_svhn_present(mirror, tmp_path, monkeypatch):
+def test_notebook_10_runs_part_4_with_weights_and_svhn_present(mirror, tmp_path, monkeypatch):
     """Seed 002 Part 4 end to end in smoke mode: SVHN stand-ins on disk, ImageNet stand-in weights from the mirror."""
     from conftest import ROOT, have_real_data
     from test_notebooks import error_outputs, execute, make_format_fixtures, outputs_text
@@ -187,13 +187,13 @@ def test_notebook_07_runs_part_4_with_weights_and_svhn_present(mirror, tmp_path,
 
     from helpers import cache
 
-    for kind, path in cache.paths("mnist_cnn_aug", ROOT).items():  # Part 2's source model, from notebook 06
+    for kind, path in cache.paths("mnist_cnn_aug", ROOT).items():  # Part 2's source model, from notebook 07
         if kind in ("model", "history", "manifest"):
             target = cache.paths("mnist_cnn_aug", tmp_path / "cache")[kind]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, target)
     nb = execute(
-        ROOT / "notebooks" / "src" / "07_transfer_learning.py",
+        ROOT / "notebooks" / "src" / "10_transfer_learning.py",
         monkeypatch,
         IMGCLS_SMOKE="1",
         IMGCLS_CACHE_DIR=str(tmp_path / "cache"),
@@ -222,7 +222,7 @@ def test_grading_mode_with_svhn_present_but_untrained_stops_in_one_line(tmp_path
         pytest.skip("offline datasets not present")
     with pytest.raises(CellExecutionError) as info:
         execute(
-            ROOT / "notebooks" / "02_dense_baselines.ipynb",
+            ROOT / "notebooks" / "12_svhn.ipynb",
             monkeypatch,
             stop_on_error=True,
             IMGCLS_CACHE_MODE="require",

@@ -80,7 +80,9 @@ def test_entries_map_to_the_notebook_that_names_them():
     entries = cache.list_entries(ROOT)
     assert {n: reproduce.notebook_for(n, sources) for n in entries if reproduce.notebook_for(n, sources) is None} == {}
     assert reproduce.notebook_for("ex4_clean_width10_seed0", sources) == "04_width_sweeps"
-    assert reproduce.notebook_for("transfer_fine-tuning_n100_seed0", sources) == "07_transfer_learning"
+    assert reproduce.notebook_for("transfer_fine-tuning_n100_seed0", sources) == "10_transfer_learning"
     assert reproduce.notebook_for("no_such_thing", sources) is None
-    assert reproduce.notebook_for("ex5_best_dense_aug", sources) == "05_regularization", "06 only reads it"
-    assert reproduce.notebook_for("model_1_3", sources) == "05_regularization"
+    assert reproduce.notebook_for("ex5_best_dense_aug", sources) == "05_regularization", "08 only reads it"
+    assert reproduce.notebook_for("model_1_3", sources) == "12_svhn"
+    assert reproduce.notebook_for("model_2_2", sources) == "12_svhn", "named through evaluate_or_plan"
+    assert reproduce.notebook_for("fashion_cnn_naive_bn", sources) == "08_fashion_cnns"

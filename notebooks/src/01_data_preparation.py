@@ -49,10 +49,13 @@ hp.start_notebook(student)
 (x_fashion_train, y_fashion_train), (x_fashion_test, y_fashion_test), fashion_classes = hp.load_dataset("fashion_mnist")
 
 # %%
-pd.DataFrame({
-    "MNIST": [x_mnist_train.shape, x_mnist_test.shape, x_mnist_train.dtype, x_mnist_train.max()],
-    "Fashion-MNIST": [x_fashion_train.shape, x_fashion_test.shape, x_fashion_train.dtype, x_fashion_train.max()],
-}, index=["training images", "test images", "dtype", "max pixel value"])
+pd.DataFrame(
+    {
+        "MNIST": [x_mnist_train.shape, x_mnist_test.shape, x_mnist_train.dtype, x_mnist_train.max()],
+        "Fashion-MNIST": [x_fashion_train.shape, x_fashion_test.shape, x_fashion_train.dtype, x_fashion_train.max()],
+    },
+    index=["training images", "test images", "dtype", "max pixel value"],
+)
 
 # %%
 print("Fashion-MNIST classes:", dict(enumerate(fashion_classes)))
@@ -65,12 +68,14 @@ print("Fashion-MNIST classes:", dict(enumerate(fashion_classes)))
 # predicted label at the bottom right in red).
 
 # %%
-hp.plot_some_samples(x_mnist_train, y_mnist_train, title="MNIST training samples (green: label)");
-
+hp.plot_some_samples(x_mnist_train, y_mnist_train, title="MNIST training samples (green: label)")
 # %%
-hp.plot_some_samples(x_fashion_train, y_fashion_train, label_mapping=fashion_classes,
-                     title="Fashion-MNIST training samples (green: label)");
-
+hp.plot_some_samples(
+    x_fashion_train,
+    y_fashion_train,
+    label_mapping=fashion_classes,
+    title="Fashion-MNIST training samples (green: label)",
+)
 # %% [markdown]
 # ### Answer to Exercise 1.2 (1 sentence)
 
@@ -98,8 +103,14 @@ for label, row in zip(y_mnist_train[:3], y_mnist_train_onehot[:3]):
 # %%
 x_mnist_train_flat = hp.flatten_rescale(x_mnist_train)
 x_fashion_train_flat = hp.flatten_rescale(x_fashion_train)
-print("MNIST:", x_mnist_train.shape, "->", x_mnist_train_flat.shape, x_mnist_train_flat.dtype,
-      f"range [{x_mnist_train_flat.min()}, {x_mnist_train_flat.max()}]")
+print(
+    "MNIST:",
+    x_mnist_train.shape,
+    "->",
+    x_mnist_train_flat.shape,
+    x_mnist_train_flat.dtype,
+    f"range [{x_mnist_train_flat.min()}, {x_mnist_train_flat.max()}]",
+)
 print("Fashion-MNIST:", x_fashion_train.shape, "->", x_fashion_train_flat.shape)
 
 # %% [markdown]
@@ -107,23 +118,25 @@ print("Fashion-MNIST:", x_fashion_train.shape, "->", x_fashion_train_flat.shape)
 # data (stratified, seeded); the test set is kept for final reporting only.
 
 # %%
-(x_train, y_train), (x_val, y_val) = hp.train_val_split(x_mnist_train_flat, y_mnist_train_onehot, val_fraction=0.2, seed=0)
+(x_train, y_train), (x_val, y_val) = hp.train_val_split(
+    x_mnist_train_flat, y_mnist_train_onehot, val_fraction=0.2, seed=0
+)
 print("train", x_train.shape, "validation", x_val.shape, "test", x_mnist_test.shape)
 
 # %% [markdown]
 # ## Class balance (seed 003)
 
 # %%
-hp.plot_class_histogram(y_mnist_train, mnist_classes, title="MNIST training labels");
-
+hp.plot_class_histogram(y_mnist_train, mnist_classes, title="MNIST training labels")
 # %%
-hp.plot_class_histogram(y_fashion_train, fashion_classes, title="Fashion-MNIST training labels");
-
+hp.plot_class_histogram(y_fashion_train, fashion_classes, title="Fashion-MNIST training labels")
 # %%
-counts = pd.DataFrame({
-    "MNIST": np.bincount(y_mnist_train, minlength=10),
-    "Fashion-MNIST": np.bincount(y_fashion_train, minlength=10),
-})
+counts = pd.DataFrame(
+    {
+        "MNIST": np.bincount(y_mnist_train, minlength=10),
+        "Fashion-MNIST": np.bincount(y_fashion_train, minlength=10),
+    }
+)
 print("largest / smallest class:", (counts.max() / counts.min()).round(3).to_dict())
 counts
 
@@ -135,8 +148,11 @@ fashion_counts, mnist_counts = counts["Fashion-MNIST"], counts["MNIST"]
 ratio = mnist_counts.max() / mnist_counts.min()
 answer_balance = (
     f"{'Yes' if ratio < 1.5 else 'Mostly'}: Fashion-MNIST "
-    + (f"is perfectly balanced ({fashion_counts.iloc[0]} images per class)" if fashion_counts.nunique() == 1
-       else f"has {fashion_counts.min()} to {fashion_counts.max()} images per class")
+    + (
+        f"is perfectly balanced ({fashion_counts.iloc[0]} images per class)"
+        if fashion_counts.nunique() == 1
+        else f"has {fashion_counts.min()} to {fashion_counts.max()} images per class"
+    )
     + f" and MNIST is close to it, from {mnist_counts.min()} images of the digit {mnist_counts.idxmin()} to "
     f"{mnist_counts.max()} of the digit {mnist_counts.idxmax()}, a ratio of {ratio:.2f}. A classifier cannot reach a "
     f"good accuracy by favouring one class, so plain accuracy is a fair metric and no re-weighting or resampling is "
@@ -179,8 +195,7 @@ hp.check_answer(answer_reshape, max_sentences=2)
 # %%
 rng = np.random.default_rng(4)
 nine = rng.choice(len(x_mnist_train), size=9, replace=False)
-hp.plot_images([x_mnist_train[i] for i in nine], [f"class {y_mnist_train[i]}" for i in nine], ncols=3);
-
+hp.plot_images([x_mnist_train[i] for i in nine], [f"class {y_mnist_train[i]}" for i in nine], ncols=3)
 # %%
 digit = x_mnist_train[nine[-1]]
 print(f"pixel values of the last digit above (class {y_mnist_train[nine[-1]]}):")
@@ -206,8 +221,9 @@ svhn = hp.try_load_dataset("svhn", would_run="seed 002's splits and colour and g
 # %%
 if svhn is not None:
     (x_svhn_train, y_svhn_train), (x_svhn_test, y_svhn_test), svhn_classes = svhn
-    svhn_splits = hp.svhn_seed_split(np.concatenate([x_svhn_train, x_svhn_test]),
-                                     np.concatenate([y_svhn_train, y_svhn_test]), seed=1)
+    svhn_splits = hp.svhn_seed_split(
+        np.concatenate([x_svhn_train, x_svhn_test]), np.concatenate([y_svhn_train, y_svhn_test]), seed=1
+    )
     print({k: v[0].shape for k, v in svhn_splits.items()})
     x_tr, y_tr = svhn_splits["train"]
     picks = np.random.default_rng(2).choice(len(x_tr), size=5, replace=False)
@@ -231,8 +247,17 @@ if cifar is not None:
     x_c_train, x_c_val = hp.center_normalize(x_c_train), hp.center_normalize(x_c_val)
     x_c_test = hp.center_normalize(x_cifar_test)
     y_c_train, y_c_val, y_c_test = hp.one_hot(y_c_train), hp.one_hot(y_c_val), hp.one_hot(y_cifar_test)
-    print("train", x_c_train.shape, y_c_train.shape, "validation", x_c_val.shape, "test", x_c_test.shape,
-          y_c_test.shape, f"range [{x_c_train.min():.2f}, {x_c_train.max():.2f}]")
+    print(
+        "train",
+        x_c_train.shape,
+        y_c_train.shape,
+        "validation",
+        x_c_val.shape,
+        "test",
+        x_c_test.shape,
+        y_c_test.shape,
+        f"range [{x_c_train.min():.2f}, {x_c_train.max():.2f}]",
+    )
     hp.plot_some_samples(x_cifar, y_cifar, nrows=2, ncols=6, label_mapping=cifar_classes)
 
 # %% [markdown]

@@ -57,6 +57,7 @@ print(x_train.shape, x_val.shape, x_test_flat.shape)
 # One builder for every run: a single hidden ReLU layer of the given width and
 # a softmax output, trained with Adam at its default learning rate.
 
+
 # %%
 def make_one_layer_mlp(width: int, *, input_dim: int = 784, num_classes: int = 10) -> keras.Model:
     """One hidden ReLU layer of `width` units for flattened 28x28 images and 10 classes."""
@@ -81,21 +82,36 @@ clean_epochs = 50
 
 # %%
 clean_table, clean_histories = hp.run_sweep(
-    "ex4_clean", make_one_layer_mlp, widths, x_train, y_train,
-    param="width", seeds=seeds, validation_data=(x_val, y_val),
-    epochs=clean_epochs, batch_size=batch_size,
+    "ex4_clean",
+    make_one_layer_mlp,
+    widths,
+    x_train,
+    y_train,
+    param="width",
+    seeds=seeds,
+    validation_data=(x_val, y_val),
+    epochs=clean_epochs,
+    batch_size=batch_size,
 )
 
 # %% [markdown]
 # ## Evaluate: best validation loss and accuracy vs width (Exercise 4.2)
 
 # %%
-hp.plot_metric_vs_param(clean_table, "width", ("best_val_loss", "best_val_accuracy"),
-                        title="Fashion-MNIST, clean labels: best validation metrics vs width");
-
+hp.plot_metric_vs_param(
+    clean_table,
+    "width",
+    ("best_val_loss", "best_val_accuracy"),
+    title="Fashion-MNIST, clean labels: best validation metrics vs width",
+)
 # %%
-summary_columns = ["best_val_loss", "best_val_loss_epoch", "best_val_accuracy", "final_val_accuracy",
-                   "final_train_accuracy"]
+summary_columns = [
+    "best_val_loss",
+    "best_val_loss_epoch",
+    "best_val_accuracy",
+    "final_val_accuracy",
+    "final_train_accuracy",
+]
 clean_table.groupby("width")[summary_columns].median().round(4)
 
 # %% [markdown]
@@ -103,13 +119,16 @@ clean_table.groupby("width")[summary_columns].median().round(4)
 # where the best validation loss is reached and what happens after it.
 
 # %%
-hp.plot_histories({f"width {w}": clean_histories[(w, 0)] for w in (10, 1000)},
-                  title="Clean Fashion-MNIST: narrowest vs widest network (seed 0)");
-
+hp.plot_histories(
+    {f"width {w}": clean_histories[(w, 0)] for w in (10, 1000)},
+    title="Clean Fashion-MNIST: narrowest vs widest network (seed 0)",
+)
 # %%
 best_row = clean_table.loc[clean_table["best_val_accuracy"].idxmax()]
-print(f"best validation accuracy: {best_row.best_val_accuracy:.4f} "
-      f"(width {int(best_row.width)}, seed {int(best_row.seed)}, epoch {int(best_row.best_val_accuracy_epoch)})")
+print(
+    f"best validation accuracy: {best_row.best_val_accuracy:.4f} "
+    f"(width {int(best_row.width)}, seed {int(best_row.seed)}, epoch {int(best_row.best_val_accuracy_epoch)})"
+)
 
 # %% [markdown]
 # ### Answer to Exercise 4.2 (max 2 sentences)
@@ -118,18 +137,14 @@ print(f"best validation accuracy: {best_row.best_val_accuracy:.4f} "
 clean = clean_table.groupby("width")[summary_columns].median()
 narrow, wide = widths[0], widths[-1]
 answer_4_2 = (
-    f"{'Yes' if clean.best_val_accuracy[wide] > clean.best_val_accuracy[narrow] else 'No'}: wider single hidden "
-    f"layers fit the training set ever better (median final training accuracy {clean.final_train_accuracy[narrow]:.1%} "
-    f"at {narrow} units, {clean.final_train_accuracy[wide]:.1%} at {wide}) and reach a higher best validation accuracy "
-    f"({clean.best_val_accuracy[narrow]:.1%} to {clean.best_val_accuracy[wide]:.1%}), as the universal approximation "
-    f"theorem suggests, though the gain above 300 units is "
-    f"{(clean.best_val_accuracy[wide] - clean.best_val_accuracy[300]) * 100:.1f} points; the best validation accuracy "
-    f"of all runs is {best_row.best_val_accuracy:.2%} (width {int(best_row.width)}, seed {int(best_row.seed)}). "
-    f"The wider networks also overfit more and sooner, since their validation loss bottoms out earlier (epoch "
-    f"{clean.best_val_loss_epoch[narrow]:.0f} at width {narrow}, epoch {clean.best_val_loss_epoch[wide]:.0f} at width "
-    f"{wide}) and width {wide}'s best loss ({clean.best_val_loss[wide]:.3f}) is "
-    f"{'already worse' if clean.best_val_loss[wide] > clean.best_val_loss[300] else 'no worse'} than width 300's "
-    f"({clean.best_val_loss[300]:.3f}), but keeping the best epoch means this overfitting costs no accuracy here."
+    f"{'Yes' if clean.best_val_accuracy[wide] > clean.best_val_accuracy[narrow] else 'No'}: wider layers fit the "
+    f"training set better (median final training accuracy {clean.final_train_accuracy[narrow]:.1%} at {narrow} units, "
+    f"{clean.final_train_accuracy[wide]:.1%} at {wide}) and reach a higher best validation accuracy "
+    f"({clean.best_val_accuracy[narrow]:.1%} to {clean.best_val_accuracy[wide]:.1%}), only "
+    f"{(clean.best_val_accuracy[wide] - clean.best_val_accuracy[300]) * 100:.1f} points more above 300 units. "
+    f"Wider networks overfit sooner (validation loss lowest at epoch {clean.best_val_loss_epoch[narrow]:.0f} at width "
+    f"{narrow}, {clean.best_val_loss_epoch[wide]:.0f} at width {wide}), but keeping the best epoch makes this cost "
+    "no accuracy here."
 )
 hp.check_answer(answer_4_2, max_sentences=2)
 
@@ -144,7 +159,9 @@ hp.check_answer(answer_4_2, max_sentences=2)
 # %%
 label_noise = 0.5
 y_train_noisy, changed = hp.corrupt_labels(y_train, label_noise, seed=0)
-print(f"{len(changed)} labels redrawn; {np.mean(y_train_noisy.argmax(1) != y_train.argmax(1)):.1%} now differ from the truth")
+print(
+    f"{len(changed)} labels redrawn; {np.mean(y_train_noisy.argmax(1) != y_train.argmax(1)):.1%} now differ from the truth"
+)
 
 # %%
 noisy_widths = [10, 30, 100, 250]
@@ -152,22 +169,33 @@ noisy_epochs = 150
 
 # %%
 label_noise_table, label_noise_histories = hp.run_sweep(
-    "ex4_labelnoise50", make_one_layer_mlp, noisy_widths, x_train, y_train_noisy,
-    param="width", seeds=seeds, validation_data=(x_val, y_val),
-    epochs=noisy_epochs, batch_size=batch_size,
+    "ex4_labelnoise50",
+    make_one_layer_mlp,
+    noisy_widths,
+    x_train,
+    y_train_noisy,
+    param="width",
+    seeds=seeds,
+    validation_data=(x_val, y_val),
+    epochs=noisy_epochs,
+    batch_size=batch_size,
 )
 
 # %%
-hp.plot_metric_vs_param(label_noise_table, "width", ("best_val_loss", "best_val_accuracy"),
-                        title="Fashion-MNIST, 50 % random training labels: best validation metrics vs width");
-
+hp.plot_metric_vs_param(
+    label_noise_table,
+    "width",
+    ("best_val_loss", "best_val_accuracy"),
+    title="Fashion-MNIST, 50 % random training labels: best validation metrics vs width",
+)
 # %%
 label_noise_table.groupby("width")[summary_columns].median().round(4)
 
 # %%
-hp.plot_histories({f"width {w}": label_noise_histories[(w, 0)] for w in (10, 250)},
-                  title="50 % random labels: narrowest vs widest network (seed 0)");
-
+hp.plot_histories(
+    {f"width {w}": label_noise_histories[(w, 0)] for w in (10, 250)},
+    title="50 % random labels: narrowest vs widest network (seed 0)",
+)
 # %% [markdown]
 # ## Train: Gaussian input noise (Exercise 4.4, bonus)
 #
@@ -181,20 +209,35 @@ x_train_noisy = hp.add_gaussian_noise(x_train, input_noise_variance, seed=0)
 x_val_noisy = hp.add_gaussian_noise(x_val, input_noise_variance, seed=1)
 
 # %%
-hp.plot_some_samples(x_train_noisy, y_train, nrows=2, ncols=6, label_mapping=class_names,
-                     title="training images with input noise of variance 0.1");
-
+hp.plot_some_samples(
+    x_train_noisy,
+    y_train,
+    nrows=2,
+    ncols=6,
+    label_mapping=class_names,
+    title="training images with input noise of variance 0.1",
+)
 # %%
 input_noise_table, input_noise_histories = hp.run_sweep(
-    "ex4_inputnoise0.1", make_one_layer_mlp, noisy_widths, x_train_noisy, y_train,
-    param="width", seeds=seeds, validation_data=(x_val_noisy, y_val),
-    epochs=noisy_epochs, batch_size=batch_size,
+    "ex4_inputnoise0.1",
+    make_one_layer_mlp,
+    noisy_widths,
+    x_train_noisy,
+    y_train,
+    param="width",
+    seeds=seeds,
+    validation_data=(x_val_noisy, y_val),
+    epochs=noisy_epochs,
+    batch_size=batch_size,
 )
 
 # %%
-hp.plot_metric_vs_param(input_noise_table, "width", ("best_val_loss", "best_val_accuracy"),
-                        title="Fashion-MNIST, input noise (variance 0.1): best validation metrics vs width");
-
+hp.plot_metric_vs_param(
+    input_noise_table,
+    "width",
+    ("best_val_loss", "best_val_accuracy"),
+    title="Fashion-MNIST, input noise (variance 0.1): best validation metrics vs width",
+)
 # %%
 input_noise_table.groupby("width")[summary_columns].median().round(4)
 
@@ -202,14 +245,20 @@ input_noise_table.groupby("width")[summary_columns].median().round(4)
 # ## Evaluate: the three width-performance curves compared (Exercise 4.5)
 
 # %%
-all_runs = pd.concat([
-    clean_table.assign(dataset="clean"),
-    label_noise_table.assign(dataset="50 % random labels"),
-    input_noise_table.assign(dataset="input noise, variance 0.1"),
-])
-hp.plot_metric_vs_param(all_runs, "width", ("best_val_accuracy", "final_val_accuracy", "final_train_accuracy"),
-                        group="dataset", title="Width-performance curves of the three datasets");
-
+all_runs = pd.concat(
+    [
+        clean_table.assign(dataset="clean"),
+        label_noise_table.assign(dataset="50 % random labels"),
+        input_noise_table.assign(dataset="input noise, variance 0.1"),
+    ]
+)
+hp.plot_metric_vs_param(
+    all_runs,
+    "width",
+    ("best_val_accuracy", "final_val_accuracy", "final_train_accuracy"),
+    group="dataset",
+    title="Width-performance curves of the three datasets",
+)
 # %%
 all_runs.groupby(["dataset", "width"], sort=False)[summary_columns].median().round(4)
 
@@ -225,40 +274,46 @@ common = [w for w in noisy_widths if w in widths]
 input_cost = (clean.best_val_accuracy[common] - inputs.best_val_accuracy[common]) * 100
 label_cost = (clean.best_val_accuracy[common] - labels.best_val_accuracy[common]) * 100
 answer_4_5 = (
-    f"With {label_noise:.0%} random labels the wider networks again fit the training set better (final training "
-    f"accuracy {labels.final_train_accuracy[small]:.1%} at {small} units, {labels.final_train_accuracy[large]:.1%} at "
-    f"{large}), which here means memorising random labels, as the universal approximation theorem allows, and they "
-    f"overfit badly: the best validation accuracy still rises with width ({labels.best_val_accuracy[small]:.1%} to "
-    f"{labels.best_val_accuracy[large]:.1%}) but is reached within {labels.best_val_accuracy_epoch.min():.0f} to "
-    f"{labels.best_val_accuracy_epoch.max():.0f} epochs, after which the final validation accuracy falls to "
-    f"{labels.final_val_accuracy[small]:.1%} at {small} units and {labels.final_val_accuracy[large]:.1%} at {large}. "
-    f"With Gaussian input noise of variance {input_noise_variance} the networks of 100 or more units reach at least "
-    f"{wide_inputs.final_train_accuracy.min():.2%} training accuracy on the fixed noisy images and their validation "
-    f"loss bottoms out after only {wide_inputs.best_val_loss_epoch.min():.0f} to "
-    f"{wide_inputs.best_val_loss_epoch.max():.0f} epochs, yet the best validation accuracy still grows with width "
-    f"({inputs.best_val_accuracy[small]:.1%} to {inputs.best_val_accuracy[large]:.1%}) and the final one stays between "
-    f"{inputs.final_val_accuracy.min():.0%} and {inputs.final_val_accuracy.max():.0%}. "
-    f"Compared with the clean curve, input noise lowers the width-accuracy curve by {input_cost.min():.1f} to "
-    f"{input_cost.max():.1f} points because it destroys information, whereas label noise costs only "
-    f"{label_cost.min():.1f} to {label_cost.max():.1f} points at the best epoch but "
-    + ("makes extra width harmful once training goes on, so noisy labels call for early stopping or a narrower network."
-       if labels.final_val_accuracy[large] < labels.final_val_accuracy[small]
-       else "does not make extra width harmful here.")
+    f"With {label_noise:.0%} random labels wider networks memorise more (training accuracy "
+    f"{labels.final_train_accuracy[small]:.1%} at {small} units, {labels.final_train_accuracy[large]:.1%} at {large}); "
+    f"their final validation accuracy falls to {labels.final_val_accuracy[small]:.1%} and "
+    f"{labels.final_val_accuracy[large]:.1%}, while the best epoch still improves with width. "
+    f"With input noise of variance {input_noise_variance} the networks of 100 or more units fit the noisy images "
+    f"(at least {wide_inputs.final_train_accuracy.min():.2%}), yet their best validation accuracy still grows with "
+    f"width ({inputs.best_val_accuracy[small]:.1%} to {inputs.best_val_accuracy[large]:.1%}). "
+    f"Against the clean curve, input noise costs {input_cost.min():.1f} to {input_cost.max():.1f} points, as it "
+    f"destroys information; label noise costs {label_cost.min():.1f} to {label_cost.max():.1f} at the best epoch but "
+    + (
+        "makes extra width harmful later, so it calls for early stopping."
+        if labels.final_val_accuracy[large] < labels.final_val_accuracy[small]
+        else "does not make extra width harmful here."
+    )
 )
 hp.check_answer(answer_4_5, max_sentences=3)
 
 # %% [markdown]
 # ## Takeaways
-#
-# * On clean Fashion-MNIST, width helps up to about 300 units (median best
-#   validation accuracy 85.8 % at 10 units, 89.4 % at 300, 89.6 % at 1000);
-#   the widest networks overfit earliest but keep the best accuracy when the
-#   best epoch is kept.
-# * Random labels turn capacity against you: the wider the network, the more
-#   random labels it memorises and the further its final validation accuracy
-#   falls (80.4 % at 10 units, 54.8 % at 250), although its best epoch is fine.
-# * Input noise costs accuracy at every width but does not punish width.
-# * Three seeds per width show how far single runs scatter: the best
-#   validation accuracy of one width varies by up to 0.4 points between seeds
-#   on clean data and up to 1.6 points with random labels, more than the
-#   0.2-point difference between widths 300 and 1000.
+
+
+# %%
+def seed_spread(table: pd.DataFrame) -> float:
+    """The largest range of best validation accuracy between seeds of one width, in points."""
+    accuracy = table.groupby("width")["best_val_accuracy"]
+    return float((accuracy.max() - accuracy.min()).max() * 100)
+
+
+# %%
+hp.show_takeaways(
+    f"On clean Fashion-MNIST width helps up to about 300 units (median best validation accuracy "
+    f"{clean.best_val_accuracy[narrow]:.1%} at {narrow} units, {clean.best_val_accuracy[300]:.1%} at 300, "
+    f"{clean.best_val_accuracy[wide]:.1%} at {wide}); the widest networks overfit earliest but keep the best "
+    "accuracy when the best epoch is kept.",
+    "Random labels turn capacity against you: the wider the network, the more random labels it memorises and the "
+    f"further its final validation accuracy falls ({labels.final_val_accuracy[small]:.1%} at {small} units, "
+    f"{labels.final_val_accuracy[large]:.1%} at {large}), although its best epoch is fine.",
+    f"Input noise costs {input_cost.min():.1f} to {input_cost.max():.1f} points at every width but does not punish width.",
+    f"Three seeds per width show how far single runs scatter: the best validation accuracy of one width varies by up "
+    f"to {seed_spread(clean_table):.1f} points between seeds on clean data and {seed_spread(label_noise_table):.1f} "
+    f"with random labels, against {(clean.best_val_accuracy[wide] - clean.best_val_accuracy[300]) * 100:.1f} points "
+    "between widths 300 and 1000.",
+)

@@ -9,9 +9,13 @@
 # **Contents**
 #
 # 1. [Setup](#Setup)
-# 2. [Train: ImageNet transfer on SVHN (seed 002, Part 4)](#Train:-ImageNet-transfer-on-SVHN-%28seed-002,-Part-4%29)
-# 3. [Train: offline transfer from MNIST to other people's digits](#Train:-offline-transfer-from-MNIST-to-other-people's-digits)
-# 4. [Takeaways](#Takeaways)
+# 2. [Prepare the data: SVHN and the ImageNet weights (seed 002, Part 4)](#Prepare-the-data:-SVHN-and-the-ImageNet-weights-%28seed-002,-Part-4%29)
+# 3. [Build: a dense head on VGG16's frozen features (seed 002, Question 4.1)](#Build:-a-dense-head-on-VGG16's-frozen-features-%28seed-002,-Question-4.1%29)
+# 4. [Train: the head on cached VGG16 features (Question 4.1)](#Train:-the-head-on-cached-VGG16-features-%28Question-4.1%29)
+# 5. [Build: VGG16 with its last block fine-tuned, and DenseNet121 (Question 4.2)](#Build:-VGG16-with-its-last-block-fine-tuned,-and-DenseNet121-%28Question-4.2%29)
+# 6. [Train: fine-tuning at a low learning rate (Question 4.2)](#Train:-fine-tuning-at-a-low-learning-rate-%28Question-4.2%29)
+# 7. [Train: offline transfer from MNIST to other people's digits](#Train:-offline-transfer-from-MNIST-to-other-people's-digits)
+# 8. [Takeaways](#Takeaways)
 
 # %% [markdown]
 # ## Setup
@@ -29,12 +33,13 @@ from helpers import transfer
 # %% tags=["parameters"]
 student = ""  # your name and ID, e.g. "Ada Lovelace (s1234567)"; ./run.sh --student fills it in
 stop_training = False  # True: grading, only load cached results, never train
+train_imagenet = False  # True: train the ImageNet transfer models that are not cached; ./run.sh --train imagenet
 
 # %%
 hp.start_notebook(student, stop_training=stop_training)
 
 # %% [markdown]
-# ## Train: ImageNet transfer on SVHN (seed 002, Part 4)
+# ## Prepare the data: SVHN and the ImageNet weights (seed 002, Part 4)
 #
 # VGG16's convolutional base, pretrained on ImageNet, without its classifier.
 # **4.1** keeps the base frozen. Because a frozen base never changes, it is
@@ -51,8 +56,10 @@ weights_ready = {name: transfer.fetch_imagenet_weights(name) is not None for nam
 print("ImageNet weights available:", weights_ready)
 svhn = hp.try_load_dataset("svhn") if all(weights_ready.values()) else None
 if not all(weights_ready.values()):
-    print("ImageNet transfer is skipped: the ImageNet weights cannot be had here (offline). With internet, or with "
-          "IMGCLS_MIRROR set, this cell downloads them.")
+    print(
+        "ImageNet transfer is skipped: the ImageNet weights cannot be had here (offline). With internet, or with "
+        "IMGCLS_MIRROR set, this cell downloads them."
+    )
 
 # %%
 if svhn is not None:
@@ -61,9 +68,16 @@ if svhn is not None:
     (x_rgb_train, y_rgb_train), (x_rgb_val, y_rgb_val) = svhn_splits["train"], svhn_splits["val"]
     y_rgb_train, y_rgb_val = hp.one_hot(y_rgb_train), hp.one_hot(y_rgb_val)
     vgg_base = transfer.build_base("VGG16", (32, 32, 3))
-    features_train = transfer.extract_features("svhn_vgg16_train", vgg_base, transfer.preprocess_for("VGG16", x_rgb_train))
+    features_train = transfer.extract_features(
+        "svhn_vgg16_train", vgg_base, transfer.preprocess_for("VGG16", x_rgb_train)
+    )
     features_val = transfer.extract_features("svhn_vgg16_val", vgg_base, transfer.preprocess_for("VGG16", x_rgb_val))
     print("cached features:", features_train.shape, features_val.shape)
+
+
+# %% [markdown]
+# ## Build: a dense head on VGG16's frozen features (seed 002, Question 4.1)
+
 
 # %%
 def build_feature_head(input_dim: int = 512) -> keras.Model:
@@ -81,9 +95,37 @@ def build_model_4_1() -> keras.Model:
     return build_feature_head(512)
 
 
+# %% [markdown]
+# ## Train: the head on cached VGG16 features (Question 4.1)
+
+# %%
+head_epochs = 30
 if svhn is not None:
-    hp.run_evaluation("model_4_1", build_model_4_1, (features_train, features_val, y_rgb_train, y_rgb_val),
-                      train=True, epochs=30, batch_size=256)
+    feature_split = (features_train, features_val, y_rgb_train, y_rgb_val)
+    _, history_4_1 = hp.evaluate_or_plan(
+        "model_4_1",
+        build_model_4_1,
+        feature_split,
+        family="imagenet",
+        train=train_imagenet,
+        epochs=head_epochs,
+        batch_size=256,
+    )
+
+# %%
+if svhn is not None and history_4_1 is not None:
+    best_4_1 = max(history_4_1["val_accuracy"])
+    answer_q_4_1 = (
+        "VGG16's frozen ImageNet base turns each colour crop into 512 pooled features, computed once and cached; a "
+        f"256-unit head with dropout 0.5 learns the digits from them in {head_epochs} epochs. Best validation "
+        f"accuracy {best_4_1:.1%} (final training accuracy {history_4_1['accuracy'][-1]:.1%}): features learnt on "
+        "224x224 photographs keep little of a 32x32 digit after five poolings, so a frozen base is a weak start here."
+    )
+    hp.check_answer(answer_q_4_1, max_chars=800)
+
+# %% [markdown]
+# ## Build: VGG16 with its last block fine-tuned, and DenseNet121 (Question 4.2)
+
 
 # %%
 def build_model_4_2(application: str = "VGG16", unfreeze=("block5_",)) -> keras.Model:
@@ -98,19 +140,49 @@ def build_model_4_2(application: str = "VGG16", unfreeze=("block5_",)) -> keras.
     return model
 
 
+# %% [markdown]
+# ## Train: fine-tuning at a low learning rate (Question 4.2)
+
+# %%
+tune_epochs = 10
 if svhn is not None:
-    x_vgg_train = transfer.preprocess_for("VGG16", x_rgb_train)
-    x_vgg_val = transfer.preprocess_for("VGG16", x_rgb_val)
-    hp.run_evaluation("model_4_2", build_model_4_2, (x_vgg_train, x_vgg_val, y_rgb_train, y_rgb_val),
-                      train=True, epochs=10, batch_size=128)
-    x_dn_train = transfer.preprocess_for("DenseNet121", x_rgb_train)
-    x_dn_val = transfer.preprocess_for("DenseNet121", x_rgb_val)
-    hp.run_evaluation("model_4_2_densenet", build_model_4_2, (x_dn_train, x_dn_val, y_rgb_train, y_rgb_val),
-                      train=True, epochs=10, batch_size=128, application="DenseNet121",
-                      unfreeze=("conv5_block16",))
-else:
-    print("Would run: model_4_1 (dense head on cached VGG16 features, 30 epochs), model_4_2 (VGG16 with block 5 "
-          "fine-tuned at learning rate 1e-5, 10 epochs) and the same with DenseNet121's last dense block.")
+    vgg_split = tuple(transfer.preprocess_for("VGG16", x) for x in (x_rgb_train, x_rgb_val)) + (y_rgb_train, y_rgb_val)
+    _, history_4_2 = hp.evaluate_or_plan(
+        "model_4_2",
+        build_model_4_2,
+        vgg_split,
+        family="imagenet",
+        train=train_imagenet,
+        epochs=tune_epochs,
+        batch_size=128,
+    )
+
+# %%
+if svhn is not None:
+    dn_split = tuple(transfer.preprocess_for("DenseNet121", x) for x in (x_rgb_train, x_rgb_val))
+    _, history_4_2_dn = hp.evaluate_or_plan(
+        "model_4_2_densenet",
+        build_model_4_2,
+        dn_split + (y_rgb_train, y_rgb_val),
+        family="imagenet",
+        train=train_imagenet,
+        epochs=tune_epochs,
+        batch_size=128,
+        application="DenseNet121",
+        unfreeze=("conv5_block16",),
+    )
+
+# %%
+if svhn is not None and None not in (history_4_1, history_4_2, history_4_2_dn):
+    best_4_2, best_dn = max(history_4_2["val_accuracy"]), max(history_4_2_dn["val_accuracy"])
+    answer_q_4_2 = (
+        f"Unfreezing VGG16's last block and training at learning rate 1e-5 for {tune_epochs} epochs gives "
+        f"{best_4_2:.1%} validation accuracy against {best_4_1:.1%} frozen ({(best_4_2 - best_4_1) * 100:+.1f} points): "
+        "the top block adapts to digits while the low learning rate keeps the pretrained edges and textures. "
+        f"DenseNet121 with its last dense block unfrozen reaches {best_dn:.1%}, "
+        f"{'better' if best_dn > best_4_2 else 'worse'} than VGG16, with 33 MB of weights."
+    )
+    hp.check_answer(answer_q_4_2, max_chars=800)
 
 # %% [markdown]
 # The building and freezing logic above is tested offline with random weights
@@ -121,7 +193,7 @@ else:
 # %% [markdown]
 # ## Train: offline transfer from MNIST to other people's digits
 #
-# **Source:** the best MNIST CNN of notebook 06 (trained on 48 000 MNIST
+# **Source:** the best MNIST CNN of notebook 07 (trained on 48 000 MNIST
 # digits, loaded from the cache). **Target:** scikit-learn's `load_digits`,
 # 1 797 real 8x8 scans of digits by 43 other writers, 16 grey levels. To
 # match MNIST's framing the 8x8 images are enlarged to 20x20 and centred in a
@@ -138,8 +210,9 @@ y_digits = hp.one_hot(digits.target)
 print(x_digits.shape, np.bincount(digits.target))
 
 # %%
-hp.plot_images([*digits.images[:6], *x_digits[:6]], [f"8x8: {d}" for d in digits.target[:6]] + ["as 28x28"] * 6, ncols=6);
-
+hp.plot_images(
+    [*digits.images[:6], *x_digits[:6]], [f"8x8: {d}" for d in digits.target[:6]] + ["as 28x28"] * 6, ncols=6
+)
 # %% [markdown]
 # 30 % of the digits (stratified) are held out as the target test set. From
 # the other 1 257, runs draw 20, 50, 100, 500 or all labelled examples
@@ -157,6 +230,7 @@ def labelled_subset(x_pool: np.ndarray, y_pool: np.ndarray, n: int, seed: int) -
         return x_pool, y_pool
     (_, _), (x_n, y_n) = hp.train_val_split(x_pool, y_pool, val_fraction=n / len(x_pool), seed=seed)
     return x_n, y_n
+
 
 # %% [markdown]
 # Three ways to train on n labelled target digits, all with the same
@@ -179,10 +253,17 @@ print([type(layer).__name__ for layer in source_body])
 
 def make_target_model(source_body: keras.Model, method: str, bn_momentum: float = 0.9) -> keras.Model:
     """The source body (copied, MNIST weights unless `method` is "scratch") plus a new 10-way softmax."""
-    body = transfer.copy_body(source_body, (28, 28, 1), pretrained=method != "scratch",
-                              name="body_" + method.replace(" ", "_"), bn_momentum=bn_momentum)
+    body = transfer.copy_body(
+        source_body,
+        (28, 28, 1),
+        pretrained=method != "scratch",
+        name="body_" + method.replace(" ", "_"),
+        bn_momentum=bn_momentum,
+    )
     body.trainable = method != "frozen features"
-    model = keras.Sequential([body, keras.layers.Dense(10, activation="softmax")], name="target_" + method.replace(" ", "_"))
+    model = keras.Sequential(
+        [body, keras.layers.Dense(10, activation="softmax")], name="target_" + method.replace(" ", "_")
+    )
     learning_rate = 1e-4 if method == "fine-tuning" else 1e-3
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
@@ -192,12 +273,18 @@ def make_target_model(source_body: keras.Model, method: str, bn_momentum: float 
     return model
 
 
-pd.DataFrame({m: transfer.describe_trainable(make_target_model(source_body, m)) for m in ("scratch", "frozen features", "fine-tuning")}).T
+pd.DataFrame(
+    {
+        m: transfer.describe_trainable(make_target_model(source_body, m))
+        for m in ("scratch", "frozen features", "fine-tuning")
+    }
+).T
 
 # %% [markdown]
 # Every run takes about 300 gradient steps of batch 32 (at least 5 epochs),
 # whatever n is, so small and large budgets get a comparable amount of
 # optimisation. The target test set is only evaluated at the end of each run.
+
 
 # %%
 def epochs_for(n: int, steps: int = 300, batch_size: int = 32) -> int:
@@ -211,11 +298,28 @@ for method in methods:
         for seed in seeds:
             x_n, y_n = labelled_subset(x_pool, y_pool, n, seed)
             name = f"transfer_{method.replace(' ', '_')}_n{n}_seed{seed}"
-            _, history = hp.fit_cached(name, lambda: make_target_model(source_body, method), x_n, y_n, epochs=epochs_for(n),
-                                       batch_size=32, seed=seed, test_data=(x_target_test, y_target_test),
-                                       data_key=source_key, return_model=False, keep_model=False, verbose=0)
-            runs.append({"method": method, "labelled examples": n, "seed": seed,
-                         "target test accuracy": hp.manifest(name)["metrics"]["test"]["accuracy"]})
+            _, history = hp.fit_cached(
+                name,
+                lambda: make_target_model(source_body, method),
+                x_n,
+                y_n,
+                epochs=epochs_for(n),
+                batch_size=32,
+                seed=seed,
+                test_data=(x_target_test, y_target_test),
+                data_key=source_key,
+                return_model=False,
+                keep_model=False,
+                verbose=0,
+            )
+            runs.append(
+                {
+                    "method": method,
+                    "labelled examples": n,
+                    "seed": seed,
+                    "target test accuracy": hp.manifest(name)["metrics"]["test"]["accuracy"],
+                }
+            )
 transfer_table = pd.DataFrame(runs)
 
 # %% [markdown]
@@ -231,17 +335,28 @@ for n in label_budgets:
         x_n, y_n = labelled_subset(x_pool, y_pool, n, seed)
         pixels = LogisticRegression(max_iter=2000).fit(x_n.reshape(len(x_n), -1), y_n.argmax(1))
         pixel_accuracy = pixels.score(x_target_test.reshape(len(x_target_test), -1), y_target_test.argmax(1))
-        runs.append({"method": "pixels + logistic regression", "labelled examples": n, "seed": seed,
-                     "target test accuracy": pixel_accuracy})
+        runs.append(
+            {
+                "method": "pixels + logistic regression",
+                "labelled examples": n,
+                "seed": seed,
+                "target test accuracy": pixel_accuracy,
+            }
+        )
 transfer_table = pd.DataFrame(runs)
 
 # %%
-hp.plot_metric_vs_param(transfer_table, "labelled examples", ["target test accuracy"], group="method",
-                        title="Target accuracy vs number of labelled target digits");
-
+hp.plot_metric_vs_param(
+    transfer_table,
+    "labelled examples",
+    ["target test accuracy"],
+    group="method",
+    title="Target accuracy vs number of labelled target digits",
+)
 # %%
-summary = transfer_table.pivot_table(index="labelled examples", columns="method",
-                                     values="target test accuracy", aggfunc="mean")
+summary = transfer_table.pivot_table(
+    index="labelled examples", columns="method", values="target test accuracy", aggfunc="mean"
+)
 summary["best transfer - scratch"] = summary[["frozen features", "fine-tuning"]].max(axis=1) - summary["scratch"]
 summary.round(4)
 
@@ -258,13 +373,26 @@ summary.round(4)
 momentum_check = {}
 for momentum in (0.99, 0.9):
     name = f"transfer_scratch_n{len(x_pool)}_seed0" + ("_bn099" if momentum == 0.99 else "")
-    _, history = hp.fit_cached(name, lambda: make_target_model(source_body, "scratch", bn_momentum=momentum), x_pool, y_pool,
-                               epochs=epochs_for(len(x_pool)), batch_size=32, seed=0,
-                               test_data=(x_target_test, y_target_test), data_key=source_key,
-                               return_model=False, keep_model=False, verbose=0)
-    momentum_check[f"momentum {momentum}"] = {"final training accuracy": history["accuracy"][-1],
-                                              "target test accuracy": hp.manifest(name)["metrics"]["test"]["accuracy"]}
-pd.DataFrame(momentum_check).T.round(4)
+    _, history = hp.fit_cached(
+        name,
+        lambda: make_target_model(source_body, "scratch", bn_momentum=momentum),
+        x_pool,
+        y_pool,
+        epochs=epochs_for(len(x_pool)),
+        batch_size=32,
+        seed=0,
+        test_data=(x_target_test, y_target_test),
+        data_key=source_key,
+        return_model=False,
+        keep_model=False,
+        verbose=0,
+    )
+    momentum_check[f"momentum {momentum}"] = {
+        "final training accuracy": history["accuracy"][-1],
+        "target test accuracy": hp.manifest(name)["metrics"]["test"]["accuracy"],
+    }
+momentum_table = pd.DataFrame(momentum_check).T
+momentum_table.round(4)
 
 # %% [markdown]
 # ### When does transfer pay off, and why?
@@ -275,34 +403,47 @@ transfer_gain = summary["best transfer - scratch"]
 scratch_weights = make_target_model(source_body, "scratch").count_params()
 catch_up = min((n for n in label_budgets if transfer_gain[n] <= 0), default=None)
 answer_transfer = (
-    f"Transfer pays off when labels are scarce: with 20 labelled digits (2 per class) frozen MNIST features reach "
-    f"{frozen[20]:.1%} against {scratch[20]:.1%} for the same CNN from scratch ({(frozen[20] - scratch[20]) * 100:+.1f} "
+    f"Transfer pays off when labels are scarce: with 20 labelled digits frozen MNIST features reach "
+    f"{frozen[20]:.1%} against {scratch[20]:.1%} from scratch ({(frozen[20] - scratch[20]) * 100:+.1f} "
     f"points, mean of 3 seeds), {transfer_gain[50] * 100:+.1f} points at 50 and {transfer_gain[100] * 100:+.1f} at 100. "
     "The MNIST body already turns strokes into digit features, so the new head only learns 10 directions; from "
     f"scratch, about {scratch_weights / 1000:.0f} 000 weights memorise 20 images. Fine-tuning everything ({fine_tuned[20]:.1%} "
     "at 20) lets those few images pull the good features away. "
-    + (f"From {catch_up} labels on, scratch catches up ({scratch[catch_up]:.1%} against {frozen[catch_up]:.1%} frozen "
-       f"and {fine_tuned[catch_up]:.1%} fine-tuned): the target's own features can then be learnt, and features tuned "
-       "to other writers and another scanner become the limit." if catch_up else
-       "Even with all labels transfer stays ahead: features learnt on 48 000 MNIST digits beat those learnt from 1 257.")
+    + (
+        f"From {catch_up} labels on, scratch catches up ({scratch[catch_up]:.1%} against {frozen[catch_up]:.1%} frozen "
+        f"and {fine_tuned[catch_up]:.1%} fine-tuned): the target's own features can then be learnt, and features tuned "
+        "to other writers and another scanner become the limit."
+        if catch_up
+        else f"Even with all labels transfer stays ahead: features learnt on MNIST beat those learnt from {len(x_pool):,}."
+    )
 )
 hp.check_answer(answer_transfer, max_chars=800)
 
 # %% [markdown]
 # ## Takeaways
-#
-# * Frozen MNIST features with a new softmax head reach 97.4 % on other
-#   writers' 8x8 digits from only 20 labels, 23 points above the same CNN
-#   trained from scratch; the lead shrinks to 4 points at 100 labels and is
-#   gone by 500 (scratch 99.1 %, frozen 98.3 %).
-# * Fine-tuning the whole network at a low learning rate is not the best
-#   choice with 100 labels or fewer (93.3 % at 20, with seeds between 88 % and
-#   98 %); it is the best transfer method from 500 labels on.
-# * Keep a classical baseline: logistic regression on the pixels (76 % at 20
-#   labels, 97 % with all) beats the from-scratch CNN at 20 labels.
-# * Short runs need fast batch-normalisation statistics: with Keras' default
-#   momentum 0.99 the from-scratch CNN on all labels scores 75.2 % on the
-#   target test set instead of 99.3 %, with the same training accuracy.
-# * The ImageNet part (VGG16 features extracted once and cached, block 5
-#   fine-tuned, DenseNet121 compared) runs as soon as the weights and SVHN
-#   are on the machine; its building and freezing logic is tested offline.
+
+# %%
+pixels = summary["pixels + logistic regression"]
+fine_at_20 = transfer_table.query("method == 'fine-tuning' and `labelled examples` == 20")["target test accuracy"]
+fine_best_from = min((n for n in label_budgets if fine_tuned[n] >= frozen[n]), default=None)
+hp.show_takeaways(
+    f"Frozen MNIST features with a new softmax head reach {frozen[20]:.1%} on other writers' 8x8 digits from only 20 "
+    f"labels, {(frozen[20] - scratch[20]) * 100:.0f} points above the same CNN from scratch; the lead is "
+    f"{(frozen[100] - scratch[100]) * 100:.0f} points at 100 labels"
+    + (
+        f" and gone by {catch_up} (scratch {scratch[catch_up]:.1%}, frozen {frozen[catch_up]:.1%})."
+        if catch_up
+        else "."
+    ),
+    f"Fine-tuning the whole network at a low learning rate scores {fine_tuned[20]:.1%} at 20 labels (seeds between "
+    f"{fine_at_20.min():.0%} and {fine_at_20.max():.0%})"
+    + (f"; it is the best transfer method from {fine_best_from} labels on." if fine_best_from else "."),
+    f"Keep a classical baseline: logistic regression on the pixels ({pixels[20]:.0%} at 20 labels, "
+    f"{pixels[label_budgets[-1]]:.0%} with all) {'beats' if pixels[20] > scratch[20] else 'trails'} the from-scratch "
+    "CNN at 20 labels.",
+    "Short runs need fast batch-normalisation statistics: with Keras' default momentum 0.99 the from-scratch CNN on "
+    f"all labels scores {momentum_table.loc['momentum 0.99', 'target test accuracy']:.1%} on the target test set "
+    f"instead of {momentum_table.loc['momentum 0.9', 'target test accuracy']:.1%}.",
+    "The ImageNet part (VGG16 features extracted once and cached, block 5 fine-tuned, DenseNet121 compared) runs as "
+    "soon as the weights and SVHN are on the machine; its building and freezing logic is tested offline.",
+)

@@ -3,8 +3,9 @@
 #
 # **Description:** confusion matrices, the most confused classes, one class's
 # errors in depth, feature maps at several depths, a t-SNE map of the learned
-# embeddings, and the expected error rate in production (seed 002 Part 3,
-# seed 003's error analysis). The model is loaded from the cache, never trained here.
+# embeddings, and the expected error rate in production (seed 003's error
+# analysis; seed 002 asks the same of its SVHN ConvNet, in notebook 12). The
+# model is loaded from the cache, never trained here.
 
 # %% [markdown] tags=["contents"]
 # **Contents**
@@ -12,13 +13,12 @@
 # 1. [Setup](#Setup)
 # 2. [Prepare the data and load the model](#Prepare-the-data-and-load-the-model)
 # 3. [Evaluate: test accuracy](#Evaluate:-test-accuracy)
-# 4. [Confusion matrix, counts and row-normalised](#Confusion-matrix,-counts-and-row-normalised)
-# 5. [One class in depth: the class with the most errors](#One-class-in-depth:-the-class-with-the-most-errors)
-# 6. [Feature maps of the first test image](#Feature-maps-of-the-first-test-image)
-# 7. [Embeddings of the training images, mapped with t-SNE](#Embeddings-of-the-training-images,-mapped-with-t-SNE)
-# 8. [Expected false classifications in production (seed 003)](#Expected-false-classifications-in-production-%28seed-003%29)
-# 9. [Seed 002 Part 3 on SVHN: model_2_2](#Seed-002-Part-3-on-SVHN:-model_2_2)
-# 10. [Takeaways](#Takeaways)
+# 4. [Evaluate: confusion matrix, counts and row-normalised](#Evaluate:-confusion-matrix,-counts-and-row-normalised)
+# 5. [Evaluate: one class in depth, the class with the most errors](#Evaluate:-one-class-in-depth,-the-class-with-the-most-errors)
+# 6. [Evaluate: feature maps of the first test image](#Evaluate:-feature-maps-of-the-first-test-image)
+# 7. [Evaluate: embeddings of the training images, mapped with t-SNE](#Evaluate:-embeddings-of-the-training-images,-mapped-with-t-SNE)
+# 8. [Evaluate: expected false classifications in production (seed 003)](#Evaluate:-expected-false-classifications-in-production-%28seed-003%29)
+# 9. [Takeaways](#Takeaways)
 
 # %% [markdown]
 # ## Setup
@@ -42,8 +42,8 @@ hp.start_notebook(student)
 # %% [markdown]
 # ## Prepare the data and load the model
 #
-# Notebook 06's final Fashion-MNIST CNN (`fashion_cnn_final`: the
-# low-dropout recipe the search in `06_cnns_search` found, 48, 96 and 192
+# Notebook 08's final Fashion-MNIST CNN (`fashion_cnn_final`: the
+# low-dropout recipe the search in `09_fashion_cnn_search` found, 48, 96 and 192
 # filters computed in bfloat16), trained on 48 000 Fashion-MNIST images; here
 # it only predicts. The file's SHA-256 is checked against its manifest entry
 # before loading.
@@ -60,7 +60,7 @@ model.summary()
 # %% [markdown]
 # ## Evaluate: test accuracy
 #
-# Notebook 06 chose, on the validation set, to average each prediction over
+# Notebook 08 chose, on the validation set, to average each prediction over
 # ten views of the image (the image and its mirror image, each also moved one
 # pixel up, down, left and right). Its test predictions are cached with the
 # model's checksum, so they are loaded here, not recomputed. Everything below
@@ -72,19 +72,20 @@ probabilities = view_probabilities.mean(axis=0)  # (images, classes), averaged o
 y_pred = probabilities.argmax(axis=1)
 test_accuracy = hp.accuracy(probabilities, y_test)
 one_view_accuracy = hp.accuracy(view_probabilities[0], y_test)
-print(f"test accuracy {test_accuracy:.4f} over ten views ({int(np.sum(y_pred != y_test))} errors in {len(y_test)}); "
-      f"{one_view_accuracy:.4f} from one view")
+print(
+    f"test accuracy {test_accuracy:.4f} over ten views ({int(np.sum(y_pred != y_test))} errors in {len(y_test)}); "
+    f"{one_view_accuracy:.4f} from one view"
+)
 
 # %% [markdown]
-# ## Confusion matrix, counts and row-normalised
+# ## Evaluate: confusion matrix, counts and row-normalised
 
 # %%
-hp.plot_confusion_matrix(y_test, y_pred, class_names, title="Final Fashion-MNIST CNN, test set (counts)");
-
+hp.plot_confusion_matrix(y_test, y_pred, class_names, title="Final Fashion-MNIST CNN, test set (counts)")
 # %%
-hp.plot_confusion_matrix(y_test, y_pred, class_names, normalize=True,
-                         title="Final Fashion-MNIST CNN, test set (share of each true class)");
-
+hp.plot_confusion_matrix(
+    y_test, y_pred, class_names, normalize=True, title="Final Fashion-MNIST CNN, test set (share of each true class)"
+)
 # %%
 confused = interpret.most_confused_pairs(y_test, y_pred, class_names, top=len(class_names) ** 2)  # every pair
 confused.head(8).round(3)
@@ -107,7 +108,7 @@ answer_confusion = (
 hp.check_answer(answer_confusion, max_chars=500)
 
 # %% [markdown]
-# ## One class in depth: the class with the most errors
+# ## Evaluate: one class in depth, the class with the most errors
 #
 # Test errors per true class; the class with the most is analysed below: all
 # of its misclassified test images, with the predicted class and its
@@ -120,25 +121,30 @@ print(errors_per_class.sort_values(ascending=False).to_string())
 # %%
 wrong = np.flatnonzero((y_test == focus) & (y_pred != focus))
 wrong = wrong[np.argsort(-probabilities[wrong].max(axis=1))]
-print(f"{len(wrong)} of {np.sum(y_test == focus)} test images of class {class_names[focus]!r} are misclassified; "
-      "predicted as:")
+print(
+    f"{len(wrong)} of {np.sum(y_test == focus)} test images of class {class_names[focus]!r} are misclassified; "
+    "predicted as:"
+)
 focus_predicted = pd.Series([class_names[i] for i in y_pred[wrong]]).value_counts()
 print(focus_predicted.to_string())
 
 # %%
-hp.plot_misclassified(x_test, y_test, probabilities, class_names, indices=wrong, max_images=18);
-
+hp.plot_misclassified(x_test, y_test, probabilities, class_names, indices=wrong, max_images=18)
 # %%
-confidence = pd.DataFrame({
-    f"correct: {class_names[focus]}": pd.Series(probabilities[(y_test == focus) & (y_pred == focus)].max(1)).describe(),
-    f"misclassified: {class_names[focus]}": pd.Series(probabilities[wrong].max(1)).describe(),
-})
+confidence = pd.DataFrame(
+    {
+        f"correct: {class_names[focus]}": pd.Series(
+            probabilities[(y_test == focus) & (y_pred == focus)].max(1)
+        ).describe(),
+        f"misclassified: {class_names[focus]}": pd.Series(probabilities[wrong].max(1)).describe(),
+    }
+)
 confidence.round(3)
 
 # %%
 focus_confidence = confidence.loc["50%"]
 answer_focus_class = (
-    f"{len(wrong)} of the 1000 test {class_names[focus]} images are wrong: "
+    f"{len(wrong)} of the {(y_test == focus).sum()} test {class_names[focus]} images are wrong: "
     + ", ".join(f"{n} called {name}" for name, n in focus_predicted.head(4).items())
     + ". The images show why: long-sleeved shirts with a closed front look like pullovers or coats, short-sleeved "
     "ones without a collar like T-shirts, narrow ones like dresses. The model is less sure of them (median confidence "
@@ -148,14 +154,13 @@ answer_focus_class = (
 hp.check_answer(answer_focus_class, max_chars=500)
 
 # %% [markdown]
-# ## Feature maps of the first test image
+# ## Evaluate: feature maps of the first test image
 #
 # The activations of every filter of convolution layers at three depths for
 # the first test image.
 
 # %%
-hp.plot_images([x_test[0]], [f"first test image: {class_names[y_test[0]]}"]);
-
+hp.plot_images([x_test[0]], [f"first test image: {class_names[y_test[0]]}"])
 # %%
 conv_names = interpret.conv_layer_names(model)
 chosen_layers = [conv_names[0], conv_names[len(conv_names) // 2], conv_names[-1]]
@@ -167,7 +172,9 @@ for name, maps in zip(chosen_layers, feature_maps):
     hp.plot_feature_maps(maps[0], title=f"{name}: {maps.shape[-1]} feature maps of {maps.shape[1]}x{maps.shape[2]}")
 
 # %%
-first_maps, middle_maps, last_maps = (f"{maps.shape[-1]} maps, {maps.shape[1]}x{maps.shape[2]}" for maps in feature_maps)
+first_maps, middle_maps, last_maps = (
+    f"{maps.shape[-1]} maps, {maps.shape[1]}x{maps.shape[2]}" for maps in feature_maps
+)
 answer_activations = (
     f"The first test image is an {class_names[y_test[0]].lower()}. The first convolution ({first_maps}) detects edges "
     "and intensity: the boot outlined or filled, edges of one orientation (sole, shaft, toe) highlighted. The middle "
@@ -178,7 +185,7 @@ answer_activations = (
 hp.check_answer(answer_activations, max_chars=500)
 
 # %% [markdown]
-# ## Embeddings of the training images, mapped with t-SNE
+# ## Evaluate: embeddings of the training images, mapped with t-SNE
 #
 # The 256 ReLU activations of the last hidden layer (before the classifier) for
 # 5 000 random training images, reduced to two dimensions with scikit-learn's
@@ -188,19 +195,24 @@ hp.check_answer(answer_activations, max_chars=500)
 sample = np.random.default_rng(0).choice(len(x_train), size=min(5000, len(x_train)), replace=False)
 embedding_layer = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Activation)][-1]
 (embeddings,) = interpret.layer_outputs(model, [embedding_layer], x_train[sample])
-points = interpret.cached_tsne("fashion_cnn_final_train5000", embeddings, inputs=x_train[sample],
-                               model_sha256=hp.manifest(model_name)["files"]["model"]["sha256"])
+points = interpret.cached_tsne(
+    "fashion_cnn_final_train5000",
+    embeddings,
+    inputs=x_train[sample],
+    model_sha256=hp.manifest(model_name)["files"]["model"]["sha256"],
+)
 print(embedding_layer, embeddings.shape, "->", points.shape)
 
 # %%
-hp.plot_embedding(points, y_train_onehot[sample], class_names,
-                  title="t-SNE of the CNN's 256-d embeddings (5 000 training images)");
-
+hp.plot_embedding(
+    points, y_train_onehot[sample], class_names, title="t-SNE of the CNN's 256-d embeddings (5 000 training images)"
+)
 # %%
 boots_as_sneakers = int(np.sum((y_test == class_names.index("Ankle boot")) & (y_pred == class_names.index("Sneaker"))))
 answer_tsne = (
     "Most classes form one compact cluster (Bag two). Footwear (Sandal, Sneaker, Ankle boot), Bag and Trouser lie "
-    "far from the tops, with Sneaker and Ankle boot joined by a thin bridge (" + str(boots_as_sneakers)
+    "far from the tops, with Sneaker and Ankle boot joined by a thin bridge ("
+    + str(boots_as_sneakers)
     + " test ankle boots read as sneakers). Shirt has no cluster of its own: its points lie in pieces between "
     "Pullover, Coat, T-shirt/top and Dress, the classes the confusion matrix says it is mistaken for. The embedding "
     "separates garment types first and small details second."
@@ -208,15 +220,18 @@ answer_tsne = (
 hp.check_answer(answer_tsne, max_chars=500)
 
 # %% [markdown]
-# ## Expected false classifications in production (seed 003)
+# ## Evaluate: expected false classifications in production (seed 003)
 #
 # The test error rate, scaled to 10 000 images, with a 95 % Wilson interval
 # for the uncertainty of measuring it on 10 000 test images.
 
 # %%
-production = pd.DataFrame({
-    label: hp.expected_errors(acc, len(y_test))
-    for label, acc in (("final CNN, ten views", test_accuracy), ("final CNN, one view", one_view_accuracy))}).T
+production = pd.DataFrame(
+    {
+        label: hp.expected_errors(acc, len(y_test))
+        for label, acc in (("final CNN, ten views", test_accuracy), ("final CNN, one view", one_view_accuracy))
+    }
+).T
 production.round(0)
 
 # %%
@@ -232,42 +247,21 @@ answer_production = (
 hp.check_answer(answer_production, max_sentences=3)
 
 # %% [markdown]
-# ## Seed 002 Part 3 on SVHN: model_2_2
-#
-# Seed 002 asks for the same analysis of its augmented SVHN ConvNet
-# (`model_2_2` from notebook 06); it runs when SVHN and that model are present.
+# ## Takeaways
 
 # %%
-svhn = hp.try_load_dataset("svhn", would_run="confusion matrices, confused pairs and feature maps of model_2_2")
-if svhn is not None:
-    try:
-        svhn_model, _ = hp.load_cached("model_2_2")
-    except hp.CacheError as err:
-        print(f"model_2_2 is not cached ({err}); train it in notebook 06 first.")
-        svhn_model = None
-    if svhn_model is not None:
-        (x_s, y_s), (x_s_test, y_s_test), svhn_classes = svhn
-        splits = hp.svhn_seed_split(np.concatenate([x_s, x_s_test]), np.concatenate([y_s, y_s_test]), seed=1)
-        x_s_eval = hp.rgb2gray(splits["test"][0]) / 255
-        s_pred = svhn_model.predict(x_s_eval, verbose=0)
-        hp.plot_confusion_matrix(splits["test"][1], s_pred, svhn_classes, normalize=True, title="model_2_2 on SVHN")
-        display(interpret.most_confused_pairs(splits["test"][1], s_pred.argmax(1), svhn_classes))
-        s_conv = interpret.conv_layer_names(svhn_model)
-        for name, maps in zip(s_conv[::2], interpret.layer_outputs(svhn_model, s_conv[::2], x_s_eval[:1])):
-            hp.plot_feature_maps(maps[0], title=f"model_2_2 {name}")
-
-# %% [markdown]
-# ## Takeaways
-#
-# * The final CNN's 545 test errors (ten views; 572 from one view) are
-#   mostly among the tops: Shirt alone has 169, T-shirt/top 99 and Pullover
-#   84, while bags and trousers are nearly solved (3 and 10).
-# * Misclassified shirts get lower confidence (median 0.65 against 0.88 for
-#   correct ones): a confidence threshold is a cheap way to route doubtful
-#   images to a person.
-# * Feature maps go from edges (28x28) to parts (14x14) to coarse codes
-#   (7x7); the t-SNE map of the last hidden layer shows the same structure as
-#   the confusion matrix: garment types far apart, Shirt scattered among the
-#   other tops.
-# * Expect about 545 errors per 10 000 images in production (95 % interval
-#   502-591), if production images look like the test set.
+hp.show_takeaways(
+    f"The final CNN's {(y_pred != y_test).sum()} test errors (ten views; "
+    f"{round((1 - one_view_accuracy) * len(y_test))} from one view) are mostly among the tops: "
+    + ", ".join(f"{name} {n}" for name, n in worst.head(3).items())
+    + ", while "
+    + " and ".join(f"{name} ({n})" for name, n in fewest.head(2).items())
+    + " are nearly solved.",
+    f"Misclassified {class_names[focus]} images get lower confidence (median {focus_confidence.iloc[1]:.2f} against "
+    f"{focus_confidence.iloc[0]:.2f} for correct ones): a confidence threshold is a cheap way to route doubtful images "
+    "to a person.",
+    f"Feature maps go from edges to parts to coarse codes ({first_maps}; {middle_maps}; {last_maps}); the t-SNE map of "
+    "the last hidden layer shows the structure of the confusion matrix.",
+    f"Expect about {ten_views['expected']:.0f} errors per 10 000 images in production (95 % interval "
+    f"{ten_views['low']:.0f}-{ten_views['high']:.0f}), if production images look like the test set.",
+)
