@@ -410,3 +410,14 @@ def defined_names(source: str) -> set[str]:
 def test_seed_002_names_exist():
     sources = {p.stem: defined_names(p.read_text()) for p in SOURCES}
     assert {name: nb for name, nb in SEED_002_NAMES.items() if name not in sources[nb]} == {}
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=SOURCE_IDS)
+def test_one_idea_per_cell(path):
+    """A cell that defines a function defines only that; no cell runs over 35 lines of code (most stay under 10)."""
+    cells = [c for c in read_notebook(path).cells if c.cell_type == "code"]
+    for cell in cells:
+        body = ast.parse("\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))).body
+        defines = [isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in body]
+        assert all(defines) or not any(defines), f"a function shares its cell with other code:\n{cell.source[:200]}"
+    assert max(code_lines(path)) <= 35

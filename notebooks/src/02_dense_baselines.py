@@ -60,6 +60,7 @@ def prepare_flat(name: str, seed: int = 0) -> dict:
     }
 
 
+# %%
 mnist = prepare_flat("mnist")
 fashion = prepare_flat("fashion_mnist")
 print({k: v[0].shape for k, v in mnist.items() if k in ("train", "val", "test")})
@@ -82,6 +83,7 @@ def make_softmax_regression(learning_rate: float) -> keras.Model:
     return model
 
 
+# %%
 make_softmax_regression(0.1).summary()
 
 # %% [markdown]
@@ -101,6 +103,7 @@ def early_stopping() -> keras.callbacks.EarlyStopping:
     return keras.callbacks.EarlyStopping(monitor="val_loss", patience=10, restore_best_weights=True)
 
 
+# %%
 softmax_models, softmax_histories = {}, {}
 for label, split in (("MNIST", mnist), ("Fashion-MNIST", fashion)):
     name = "ex2_softmax_" + label.lower().replace("-", "_")
@@ -153,6 +156,7 @@ def overfitting_facts(history: dict) -> dict:
     }
 
 
+# %%
 facts = {label: overfitting_facts(h) for label, h in softmax_histories.items()}
 mnist_facts, mnist_curves = facts["MNIST"], softmax_histories["MNIST"]
 answer_2_5_mnist = (
@@ -194,6 +198,7 @@ def make_seed004_mlp() -> keras.Model:
     return model
 
 
+# %%
 make_seed004_mlp().summary()
 
 # %% [markdown]

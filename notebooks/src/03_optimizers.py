@@ -67,6 +67,7 @@ def make_mlp_128(optimizer: keras.optimizers.Optimizer) -> keras.Model:
     return model
 
 
+# %%
 make_mlp_128(keras.optimizers.SGD(learning_rate=0.1)).summary()
 
 # %% [markdown]
@@ -88,6 +89,7 @@ def keep_best_weights(epochs: int) -> keras.callbacks.EarlyStopping:
     return keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=epochs, restore_best_weights=True)
 
 
+# %%
 sgd_histories = {}
 for lr in learning_rates:
     _, sgd_histories[lr] = hp.fit_cached(
@@ -123,6 +125,7 @@ def largest_drop(history: dict) -> float:
     return float(np.max(-np.diff(history["val_accuracy"]), initial=0.0) * 100)
 
 
+# %%
 wild, good, slow = sgd_histories[1.0], sgd_histories[0.1], sgd_histories[0.001]
 wild_low = int(np.argmin(wild["val_loss"]))
 slow_rises = int((np.diff(slow["val_accuracy"]) > 0).sum())

@@ -66,6 +66,7 @@ def make_one_layer_mlp(width: int, *, input_dim: int = 784, num_classes: int = 1
     return model
 
 
+# %%
 make_one_layer_mlp(100).summary()
 
 # %% [markdown]

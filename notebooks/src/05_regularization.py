@@ -62,6 +62,7 @@ width = 128
 depth = 2
 
 
+# %%
 def make_regularized_mlp(
     width: int,
     depth: int,
@@ -79,6 +80,7 @@ def make_regularized_mlp(
     return model
 
 
+# %%
 make_regularized_mlp(width, depth).summary()
 
 # %% [markdown]
@@ -92,6 +94,7 @@ batch_size = 128
 fit_settings = {"validation_data": (x_val, y_val), "epochs": epochs, "batch_size": batch_size, "seed": 0}
 
 
+# %%
 def train_variant(name: str, data: tuple, fit_settings: dict, **model_args) -> dict:
     """Train (or load) `make_regularized_mlp(**model_args)` on `data` = (x, y); return its history."""
     _, history = hp.fit_cached(
@@ -100,6 +103,7 @@ def train_variant(name: str, data: tuple, fit_settings: dict, **model_args) -> d
     return history
 
 
+# %%
 mlp_size = {"width": width, "depth": depth}
 histories = {"no regularization": train_variant("plain", (x_train, y_train), fit_settings, **mlp_size)}
 
@@ -118,6 +122,7 @@ def gap(history: dict) -> float:
     return (history["accuracy"][-1] - history["val_accuracy"][-1]) * 100
 
 
+# %%
 plain = hp.best_metrics(histories["no regularization"])
 plain_history = histories["no regularization"]
 growth = plain_history["val_loss"][-1] / plain["best_val_loss"]
@@ -282,6 +287,7 @@ def build_tunable_mlp(hp_: "keras_tuner.HyperParameters", image_shape: tuple[int
     return model
 
 
+# %%
 tuner = tuning.random_search(
     "fashion_dense",
     build_tunable_mlp,
@@ -324,10 +330,12 @@ def make_best_dense(best_hp: dict, augmentation=None, image_shape: tuple[int, ..
     return model
 
 
+# %%
 def keep_best_epoch(patience: int) -> keras.callbacks.EarlyStopping:
     return keras.callbacks.EarlyStopping("val_accuracy", mode="max", patience=patience, restore_best_weights=True)
 
 
+# %%
 best_dense = {}
 dense_augmentations = {"tuned": None, "tuned + augmentation": hp.make_augmentation(flip=True, translate=0.1)}
 for label, aug in dense_augmentations.items():
@@ -372,6 +380,7 @@ def make_best_dense_ema(
     return model
 
 
+# %%
 ema_epochs = 60
 steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
 best_dense["tuned + cosine + EMA"] = hp.fit_cached(

@@ -46,6 +46,7 @@ hp.start_notebook(student, stop_training=stop_training)
 mnist = hp.image_splits("mnist")
 
 
+# %%
 def to_100x100_rgb(images: np.ndarray) -> np.ndarray:
     return np.repeat(tf.image.resize(images, (100, 100)).numpy(), 3, axis=-1)
 

@@ -75,6 +75,7 @@ def make_simple_cnn() -> keras.Model:
     return model
 
 
+# %%
 make_simple_cnn().summary()
 
 # %% [markdown]
@@ -146,6 +147,7 @@ def conv_bn(filters: int, kernel: int, strides: int = 1, padding: str = "valid")
     ]
 
 
+# %%
 [layer.__class__.__name__ for layer in conv_bn(32, 3)]
 
 # %% [markdown]

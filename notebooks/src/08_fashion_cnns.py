@@ -80,6 +80,7 @@ def make_fashion_cnn_small(
     return model
 
 
+# %%
 make_fashion_cnn_small().summary()
 
 # %% [markdown]

@@ -104,6 +104,7 @@ def make_recipe_cnn(
     return model
 
 
+# %%
 tuned_epochs = 40
 make_recipe_cnn(tuned_epochs).summary()
 
@@ -118,6 +119,7 @@ def run_name(recipe: str, seed: int) -> str:
     return recipe + (f"_seed{seed}" if seed else "")
 
 
+# %%
 print([run_name("fashion_cnn_tuned", seed) for seed in (0, 1)])
 
 # %%
@@ -147,6 +149,7 @@ fashion_tuned, fashion_tuned_history = fashion_tuned_runs[0]
 wide_epochs = 30
 
 
+# %%
 def make_fashion_cnn_wide(
     epochs: int, name: str = "fashion_cnn_wide", train_size: int = 48_000, **overrides
 ) -> keras.Model:
@@ -156,6 +159,7 @@ def make_fashion_cnn_wide(
     )
 
 
+# %%
 print(f"wide CNN: {make_fashion_cnn_wide(wide_epochs).count_params():,} parameters")
 
 # %%
@@ -323,6 +327,7 @@ def make_fashion_cnn_lowdrop(epochs: int, name: str = "fashion_cnn_lowdrop", tra
     return make_fashion_cnn_wide(epochs, name, train_size, dropouts=(0.1, 0.15, 0.2), dense_dropout=0.3)
 
 
+# %%
 print(f"low-dropout CNN: {make_fashion_cnn_lowdrop(wide_epochs).count_params():,} parameters")
 
 # %%

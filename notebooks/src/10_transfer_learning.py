@@ -90,6 +90,7 @@ def build_feature_head(input_dim: int = 512) -> keras.Model:
     return model
 
 
+# %%
 def build_model_4_1() -> keras.Model:
     """Seed 002's Question 4.1 model: the dense head on VGG16's 512 pooled features."""
     return build_feature_head(512)
@@ -224,6 +225,7 @@ label_budgets = [20, 50, 100, 500, len(x_pool)]
 seeds = [0, 1, 2]
 
 
+# %%
 def labelled_subset(x_pool: np.ndarray, y_pool: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """`n` labelled images drawn from the pool (stratified, by `seed`); the whole pool if `n` is at least its size."""
     if n >= len(x_pool):
@@ -251,6 +253,7 @@ source_key = "pretrained:" + transfer.model_sha("mnist_cnn_aug")[:16]
 print([type(layer).__name__ for layer in source_body])
 
 
+# %%
 def make_target_model(source_body: keras.Model, method: str, bn_momentum: float = 0.9) -> keras.Model:
     """The source body (copied, MNIST weights unless `method` is "scratch") plus a new 10-way softmax."""
     body = transfer.copy_body(
@@ -273,6 +276,7 @@ def make_target_model(source_body: keras.Model, method: str, bn_momentum: float 
     return model
 
 
+# %%
 pd.DataFrame(
     {
         m: transfer.describe_trainable(make_target_model(source_body, m))
@@ -291,6 +295,7 @@ def epochs_for(n: int, steps: int = 300, batch_size: int = 32) -> int:
     return max(5, int(np.ceil(steps / np.ceil(n / batch_size))))
 
 
+# %%
 methods = ["scratch", "frozen features", "fine-tuning"]
 runs = []
 for method in methods:

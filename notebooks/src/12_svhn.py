@@ -98,11 +98,13 @@ def build_model_1_1() -> keras.Model:
     return build_svhn_pyramid(3072)
 
 
+# %%
 def build_model_1_2() -> keras.Model:
     """Question 1.2: the same pyramid on grey images (1024 inputs)."""
     return build_svhn_pyramid(1024)
 
 
+# %%
 def build_model_1_3() -> keras.Model:
     """Question 1.3: the grey pyramid with dropout 0.2 and a lower learning rate."""
     return build_svhn_pyramid(1024, dropout=0.2, learning_rate=3e-4)
@@ -213,6 +215,7 @@ def build_model_2_1(augmentation: keras.Layer | None = None) -> keras.Model:
     return model
 
 
+# %%
 print(f"SVHN ConvNet: {build_model_2_1().count_params():,} parameters")
 
 # %% [markdown]
