@@ -106,3 +106,16 @@ def test_an_unknown_family_is_one_clear_line(monkeypatch):
         settings.long_runs_requested()
     monkeypatch.setenv("IMGCLS_TRAIN", "all")
     assert settings.long_runs_requested() == {"svhn", "imagenet"}
+
+
+def test_run_sh_train_flag_reaches_the_kernels_through_the_environment(monkeypatch):
+
+    from conftest import ROOT
+
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    import run_notebooks
+
+    monkeypatch.setenv("IMGCLS_TRAIN", "")  # restored after the test, though main() sets it directly
+    monkeypatch.setattr(run_notebooks, "notebook_paths", lambda names: [])  # stop before executing anything
+    assert run_notebooks.main(["--train", "svhn", "no_such_notebook"]) == 2
+    assert settings.long_runs_requested() == {"svhn"}
