@@ -109,7 +109,6 @@ def test_an_unknown_family_is_one_clear_line(monkeypatch):
 
 
 def test_run_sh_train_flag_reaches_the_kernels_through_the_environment(monkeypatch):
-
     from conftest import ROOT
 
     monkeypatch.syspath_prepend(str(ROOT / "scripts"))
