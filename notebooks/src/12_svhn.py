@@ -364,5 +364,7 @@ if part_3 and None not in (history_1_1, history_1_2, history_1_3, history_2_1):
         "validation accuracy.",
         f"The ConvNet reaches {best_2_1:.1%}, with augmentation {best_2_2:.1%}, and {test_accuracy_3_1:.2%} on test.",
     )
+elif svhn is None:
+    print("SVHN is not on this machine, so nothing above ran: the first section says how to get it.")
 else:
-    print("The SVHN models are not trained here: each section above says what it would train and for how long.")
+    print("Some SVHN models are not trained: the sections above say what they would train and for how long.")
