@@ -208,6 +208,7 @@ def test_notebook_svhn_and_cifar_paths_run(path, smoke_cache, tmp_path, monkeypa
     assert "svhn is not available" not in text and "Would run" not in text
     if path.stem == "12_svhn":  # seed 002 Parts 1 to 3 end to end: every answer within its limits, Part 3 measured
         assert text.count("Answer is") == 8 and "test accuracy of model_2_2" in text and "is not trained" not in text
+        assert [c for answer in printed_answers(nb) for c in contradictions(answer)] == []
 
 
 @pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
@@ -421,3 +422,55 @@ def test_one_idea_per_cell(path):
         defines = [isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in body]
         assert all(defines) or not any(defines), f"a function shares its cell with other code:\n{cell.source[:200]}"
     assert max(code_lines(path)) <= 35
+
+
+# Wording that states a direction, and the two numbers it compares: (pattern, the relation the numbers must have).
+SPAN = r"(?:(?!\. |; ).)*?"  # within one clause: no sentence end, no semicolon (decimal points allowed)
+DIRECTIONS = [
+    (rf"\b(?:rose|rises|lifts?|raises?|climbs?)\b{SPAN}\bfrom (\d+\.\d+)%{SPAN}\bto (\d+\.\d+)%", float.__lt__),
+    (rf"\b(?:lowers?|falls?|drops?)\b{SPAN}\bfrom (\d+\.\d+)%{SPAN}\bto (\d+\.\d+)%", float.__gt__),
+    (rf"\((\d+\.\d+)%\){SPAN}\bbelow\b{SPAN}\(?(\d+\.\d+)%", float.__lt__),
+    (rf"\((\d+\.\d+)%\){SPAN}\babove\b{SPAN}\(?(\d+\.\d+)%", float.__gt__),
+    (rf"(\d+\.\d+)% against (\d+\.\d+)%{SPAN}(?<!no )\b(?:better|helps)\b", float.__gt__),
+    (rf"(\d+\.\d+)% against (\d+\.\d+)%{SPAN}\b(?:no better|worse|does not help)\b", float.__le__),
+]
+
+
+def contradictions(text: str) -> list[str]:
+    """Sentences whose direction word disagrees with the two numbers it compares."""
+    found = []
+    for pattern, holds in DIRECTIONS:
+        for match in re.finditer(pattern, " ".join(text.split())):
+            first, second = map(float, match.groups())
+            if not holds(first, second):
+                found.append(match.group(0))
+    return found
+
+
+def printed_answers(nb: nbformat.NotebookNode) -> list[str]:
+    """The answers (``check_answer``'s output) and takeaways (``show_takeaways``') an executed notebook shows."""
+    texts = []
+    for out in (out for cell in nb.cells for out in cell.get("outputs", [])):
+        if out.get("name") == "stdout" and "Answer is" in out.get("text", ""):
+            texts.append(out["text"].split("Answer is")[0])
+        elif out.get("data", {}).get("text/html", "").startswith("<ul>"):
+            texts += out["data"]["text/plain"].split("\n* ")
+    return texts
+
+
+def test_contradiction_check_can_fail():
+    assert contradictions("The accuracy rose from 90.10% to 89.00% here.") != []
+    assert contradictions("Flips lower it from 97.82% to 97.20%.") == []
+    assert contradictions("Its best (88.37%) is slightly below the plain 88.79%.") == []
+    assert contradictions("Its best (89.37%) is slightly below the plain 88.79%.") != []
+    assert contradictions("Training (94.7%) stays below validation (94.87%).") == []
+    assert contradictions("Grey 71.2% against 70.9% in colour (+0.3 points): better.") == []
+    assert contradictions("Grey 70.2% against 70.9% in colour (-0.7 points): better.") != []
+    assert contradictions("Grey 70.2% against 70.9% in colour (-0.7 points): no better.") == []
+    assert contradictions("Augmented 93.1% against 92.0% without (+1.1 points): augmentation does not help.") != []
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
+def test_answer_wording_follows_the_numbers(path):
+    answers = printed_answers(read_notebook(path))
+    assert [c for answer in answers for c in contradictions(answer)] == []
