@@ -75,3 +75,19 @@ def test_readme_results_table_is_the_one_report_writes_into_benchmarks():
     benchmarks = (ROOT / "BENCHMARKS.md").read_text()
     table = benchmarks[benchmarks.index("| model | notebook | cache entries |") :].strip()
     assert block.strip() == table, "README's results table differs from BENCHMARKS.md: run benchmarks/report.py"
+
+
+def test_backend_table_gives_speed_ups_over_plain_tf_and_shares_of_the_matmul_peak():
+    spec = importlib.util.spec_from_file_location("backends", ROOT / "benchmarks" / "backends.py")
+    backends = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(backends)
+    workload = next(iter(backends.WORKLOADS))
+    runs = {f"{workload}|TF plain `fit`": {"seconds": 1.0, "gflops": 10.0}}
+    runs[f"{workload}|JAX, spe 32"] = {"seconds": 0.25, "gflops": 40.0}
+    text = backends.table({"tensorflow": {"peak_gflops": 200.0, "runs": runs}, "jax": {"peak_gflops": 100.0}})
+    row = next(line for line in text.splitlines() if line.startswith(f"| {workload} |"))
+    assert "1.00 s, 1.0x, 10 GFLOP/s (5%)" in row and "0.25 s, 4.0x, 40 GFLOP/s (20%)" in row
+    assert row.count("not measured") == 2, "paths that did not run say so"
+    assert "200 GFLOP/s; JAX's: 100 GFLOP/s" in text
+    cnn = backends.build("cnn")
+    assert [layer.filters for layer in cnn.layers if isinstance(layer, keras.layers.Conv2D)] == [32, 32, 64, 64, 128]
