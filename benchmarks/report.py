@@ -217,17 +217,20 @@ def main() -> int:
     parser.add_argument(
         "--skip-measurements",
         action="store_true",
-        help="reuse benchmarks/fit_path.md, notebooks.md and precision.md instead of measuring",
+        help="reuse benchmarks/fit_path.md, backends.md, notebooks.md and precision.md instead of measuring",
     )
     args = parser.parse_args()
     if args.skip_measurements:
         fit_path = (ROOT / "benchmarks" / "fit_path.md").read_text()
         notebooks = (ROOT / "benchmarks" / "notebooks.md").read_text()
         precision = (ROOT / "benchmarks" / "precision.md").read_text()
+        backends_path = ROOT / "benchmarks" / "backends.md"
+        backends = backends_path.read_text() if backends_path.exists() else "Not measured yet.\n"
     else:
         fit_path = run_script("fit_path.py")
         notebooks = run_script("notebooks.py")
         precision = run_script("precision.py")
+        backends = run_script("backends.py")
     entries = cache.list_entries(ROOT)
     headlines = headline_table(entries)
     text = f"""# Benchmarks
@@ -243,6 +246,14 @@ regenerate with `.venv/bin/python benchmarks/report.py` on an idle machine.
 Why notebook 08's tuned Fashion-MNIST CNN computes in bfloat16.
 
 {precision}
+### Four Keras paths side by side (`benchmarks/backends.py`)
+
+Which path trains each model family fastest on this machine (issue 22): plain
+TensorFlow `fit`, TensorFlow with `steps_per_execution=32` (the helpers' path),
+the same with XLA (`jit_compile=True`), and Keras on JAX (run when JAX is
+installed; it is not a requirement of the suite yet).
+
+{backends}
 ## 2-3. Re-running each notebook from the cache: wall time and peak memory
 
 {notebooks}
