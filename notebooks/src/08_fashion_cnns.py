@@ -150,7 +150,7 @@ gaps = variants["train - val gap (last epoch)"] * 100
 # %%
 answer_6_2 = (
     f"Only {' and '.join(improved) or 'none of them'} raised the best validation accuracy above the naive CNN's "
-    f"{naive_row['best_val_accuracy']:.2%}; the final train-validation gap is "
+    f"{naive_row['best_val_accuracy']:.2%}. Final train-validation gaps: "
     + ", ".join(f"{gap:.1f} points with {label}" for label, gap in gaps.items())
     + f", against {naive_row['train - val gap (last epoch)'] * 100:.1f} without. Dropout trains a different thinned "
     "network at every step, so no unit can rely on another to memorise an image. Batch normalisation fits fastest "
