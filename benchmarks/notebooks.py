@@ -46,7 +46,7 @@ def run(path: Path) -> tuple[float, int]:
     nb = nbformat.read(path, as_version=4)
     stop, result = threading.Event(), {}
     start = time.perf_counter()
-    with project_client(nb, path.parent) as client:
+    with project_client(nb, path.parent, notebook=path.stem) as client:
         with client.setup_kernel():
             watcher = threading.Thread(target=peak_rss_while, args=(client, stop, result))
             watcher.start()

@@ -16,6 +16,7 @@ Modules:
     transfer: bodies of trained models and ImageNet applications for transfer learning.
     tuning: keras-tuner searches on the cache.
     goals: the suite's test-accuracy goals.
+    headlines: ``goals_table``, the models each notebook measures against a goal, shown and recorded.
     fingerprint, safe_load, safe_pickle, verify, reproduce: what the cache and verify rest on.
     plotting: figures (learning curves, sweeps, confusion matrices, ...).
     settings: run-wide switches (cache mode, smoke mode, folders).
@@ -61,7 +62,7 @@ from helpers.data import (
 from helpers.display import install_table_format as _install_table_format
 from helpers.display import show_figures_once as _show_figures_once
 from helpers.evaluation import run_evaluation
-from helpers.goals import GOALS
+from helpers.headlines import goals_table, headline
 from helpers.long_runs import evaluate_or_plan
 from helpers.metrics import accuracy, best_metrics, expected_errors, runs_table, training_times
 from helpers.models import build_mlp, build_vgg_cnn, make_augmentation, warmup_cosine
@@ -119,7 +120,8 @@ __all__ = [
     "svhn_seed_split",
     "train_val_split",
     # goals, models, training and the cache
-    "GOALS",
+    "goals_table",
+    "headline",
     "build_mlp",
     "build_vgg_cnn",
     "make_augmentation",

@@ -157,3 +157,16 @@ def long_runs_requested() -> set[str]:
             f"choose from {', '.join(LONG_RUN_FAMILIES)} or all"
         )
     return asked
+
+
+def current_notebook() -> str:
+    """The stem of the notebook this kernel runs, or ``""`` outside a known notebook.
+
+    ``scripts/run_notebooks.py`` and the tests set ``IMGCLS_NOTEBOOK``; JupyterLab
+    (jupyter_server 2) names the notebook in ``JPY_SESSION_NAME``.
+    """
+    for variable in ("IMGCLS_NOTEBOOK", "JPY_SESSION_NAME"):
+        value = os.environ.get(variable, "").strip()
+        if value:
+            return Path(value).stem
+    return ""

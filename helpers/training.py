@@ -291,6 +291,7 @@ def fit_cached(
     shuffle: bool = True,
     data_key: str | None = None,
     description: str = "",
+    exercise: str = "",
     return_model: bool = True,
     keep_model: bool = True,
     verbose: int = 2,
@@ -316,6 +317,8 @@ def fit_cached(
         shuffle: Shuffle the training data each epoch.
         data_key: Extra identifier of the data, required for non-array ``x``.
         description: Free text stored in the manifest (what the run is).
+        exercise: The exercise the run answers (``"6.2"``, ``"Part 1.1"``), stored
+            in the manifest with the notebook that called (not part of the key).
         return_model: If False, a cache hit skips loading the model (faster for
             sweeps that only need the curves) and returns ``(None, history)``.
         keep_model: If False, store only the history and the manifest entry
@@ -373,6 +376,8 @@ def fit_cached(
                 try:
                     history = cache.load_history(p["history"])
                     loaded = cache.load_model(p["model"]) if return_model else None
+                    if mode != "require":
+                        _record_origin(p["manifest"], entry, exercise)
                     if verbose:
                         print(f"[cache] loaded {name} (trained in {entry.get('training_seconds', 0):.0f} s)")
                     return loaded, history
@@ -420,6 +425,7 @@ def fit_cached(
             user_callbacks,
             fit_params,
             description,
+            exercise,
             verbose,
             keep_model,
         )
@@ -451,6 +457,31 @@ def _migrate(name: str, manifest: Any, entry: dict, spec: dict, digest: str, *, 
     return migrated
 
 
+def _origin(exercise: str) -> dict[str, str]:
+    """Where a run is asked for: the calling notebook and the exercise (what is known of them)."""
+    origin = {"notebook": settings.current_notebook(), "exercise": exercise}
+    return {key: value for key, value in origin.items() if value}
+
+
+def _record_origin(manifest: Any, entry: dict, exercise: str) -> None:
+    """Add the calling notebook and exercise to a served entry's manifest, if it lacks or differs in them.
+
+    They describe the run and are not part of its key, so nothing is retrained;
+    this is how entries trained before they were recorded get them.
+    """
+    origin = _origin(exercise)
+    if any(entry.get(key) != value for key, value in origin.items()):
+        noted = any(step.get("recorded") == "notebook, exercise" for step in entry.get("migrations", []))
+        note = {
+            "recorded": "notebook, exercise",
+            "at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "how": "added from the notebook call that was served this entry; they are not part of the key; "
+            "nothing retrained",
+        }
+        migrations = entry.get("migrations", []) + ([] if noted else [note])
+        cache.write_json_atomic(manifest, {**entry, **origin, "migrations": migrations})
+
+
 @dataclass
 class _Job:
     """Everything one training run needs besides the model."""
@@ -466,6 +497,7 @@ class _Job:
     callbacks: list
     fit: dict
     description: str
+    exercise: str
     verbose: int
     keep_model: bool = True
 
@@ -522,6 +554,7 @@ def _train(job: _Job, model: keras.Model) -> tuple[keras.Model, dict[str, list[f
     entry = {
         "name": name,
         "description": job.description,
+        **_origin(job.exercise),
         "fingerprint": digest,
         "key_version": fingerprint.KEY_VERSION,
         "spec": job.spec,

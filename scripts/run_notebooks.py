@@ -38,8 +38,11 @@ def notebook_paths(patterns: list[str]) -> list[Path]:
 
 
 @contextlib.contextmanager
-def kernel_config() -> Iterator:
+def kernel_config(notebook: str = "") -> Iterator:
     """Kernel-manager settings for one kernel: IPC sockets instead of unencrypted TCP on loopback.
+
+    The kernel started meanwhile also gets ``IMGCLS_NOTEBOOK=notebook``, so the
+    cache records which notebook asked for each run.
 
     With IPC the kernel talks over socket files in a private temporary folder
     (short, since a socket path may not exceed about 100 characters), so it has
@@ -50,19 +53,27 @@ def kernel_config() -> Iterator:
     """
     from traitlets.config import Config
 
-    with tempfile.TemporaryDirectory(prefix="imgcls-") as folder:
-        config = Config()
-        config.KernelManager.transport = "ipc"
-        config.KernelManager.ip = os.path.join(folder, "kernel")
-        yield config
+    before = os.environ.get("IMGCLS_NOTEBOOK")
+    os.environ["IMGCLS_NOTEBOOK"] = notebook
+    try:
+        with tempfile.TemporaryDirectory(prefix="imgcls-") as folder:
+            config = Config()
+            config.KernelManager.transport = "ipc"
+            config.KernelManager.ip = os.path.join(folder, "kernel")
+            yield config
+    finally:
+        if before is None:
+            os.environ.pop("IMGCLS_NOTEBOOK", None)
+        else:
+            os.environ["IMGCLS_NOTEBOOK"] = before
 
 
 @contextlib.contextmanager
-def project_client(nb, cwd: Path, *, timeout: int = 1800) -> Iterator:
-    """An nbclient ``NotebookClient`` for ``nb`` in the project kernel over IPC, working in ``cwd``."""
+def project_client(nb, cwd: Path, *, notebook: str = "", timeout: int = 1800) -> Iterator:
+    """An nbclient ``NotebookClient`` for ``nb`` (named ``notebook``) in the project kernel over IPC, in ``cwd``."""
     from nbclient import NotebookClient
 
-    with kernel_config() as config:
+    with kernel_config(notebook) as config:
         yield NotebookClient(
             nb,
             timeout=timeout,
@@ -95,7 +106,7 @@ def execute_to(path: Path, target: Path, *, parameters: dict | None = None, time
     source = nbformat.read(path, as_version=4)
     source.metadata["kernelspec"] = dict(KERNELSPEC)  # a notebook fresh from jupytext names no kernel
     try:
-        with kernel_config() as config:
+        with kernel_config(path.stem) as config:
             nb = papermill.execute_notebook(
                 source,
                 str(tmp),

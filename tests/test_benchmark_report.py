@@ -48,17 +48,17 @@ def test_report_reads_members_and_views_without_loading_models(stored, monkeypat
     report, x, predictions, path = stored
     before = path.read_bytes()
     monkeypatch.setattr(cache, "load_cached", lambda *a, **k: pytest.fail("stored predictions need no model"))
-    for tta, views in ((report.NO_TTA, 1), (report.FLIP, 2), (report.FLIP_SHIFT, 10)):
+    for views, tta in report.VIEWS.items():
         (part,) = report.test_predictions(("b",), tta, x)
         np.testing.assert_array_equal(part, predictions[[1], :views])
-    (both,) = report.test_predictions(("a", "b"), report.FLIP, x)
+    (both,) = report.test_predictions(("a", "b"), report.VIEWS[2], x)
     np.testing.assert_array_equal(both, predictions[:, :2])
     assert path.read_bytes() == before, "the notebook's prediction file is never rewritten"
 
 
 def test_report_predicts_what_is_not_stored(stored):
     report, x, predictions, path = stored
-    stored_part, computed = report.test_predictions(("a", "c"), report.FLIP, x)
+    stored_part, computed = report.test_predictions(("a", "c"), report.VIEWS[2], x)
     np.testing.assert_array_equal(stored_part, predictions[[0], :2])
     expected = prediction_cache.member_predictions([cache.load_cached("c")[0]], x, flip=True)
     np.testing.assert_allclose(computed, expected, rtol=1e-5)

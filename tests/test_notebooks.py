@@ -53,7 +53,7 @@ def execute(path: Path, monkeypatch, *, stop_on_error: bool = False, **env: str)
     }.items():
         monkeypatch.setenv(key, value)
     nb = read_notebook(path)
-    with project_client(nb, ROOT / "notebooks", timeout=1200) as client:
+    with project_client(nb, ROOT / "notebooks", notebook=path.stem, timeout=1200) as client:
         client.allow_errors = not stop_on_error  # to the end, so that callers can check the error outputs
         client.execute()
     return nb

@@ -611,3 +611,36 @@ def test_a_version_1_entry_of_another_experiment_is_not_migrated(cache_dir, fit_
     keras.backend.clear_session()
     run(builder=build_functional, epochs=3)  # the old key does not match this experiment: retrain
     assert fit_counter == [2, 3]
+
+
+def test_the_calling_notebook_and_exercise_are_recorded_and_added_to_older_entries(cache_dir, fit_counter, monkeypatch):
+    monkeypatch.setenv("IMGCLS_NOTEBOOK", "03_optimizers")
+    run(exercise="3.2")
+    p = cache.paths("m")
+    entry = cache.manifest("m")
+    assert (entry["notebook"], entry["exercise"]) == ("03_optimizers", "3.2")
+    older = {k: v for k, v in entry.items() if k not in ("notebook", "exercise")}  # as trained before session 14
+    cache.write_json_atomic(p["manifest"], older)
+    before = p["manifest"].read_bytes()
+    run(exercise="3.2", mode="require")
+    assert p["manifest"].read_bytes() == before, "grading mode writes nothing"
+    run(exercise="3.2")
+    assert fit_counter == [2], "recording where a run is asked for is not a miss"
+    entry = cache.manifest("m")
+    assert (entry["notebook"], entry["exercise"]) == ("03_optimizers", "3.2")
+    (note,) = entry.pop("migrations")
+    assert note["recorded"] == "notebook, exercise" and "nothing retrained" in note["how"]
+    assert {k: v for k, v in entry.items() if k not in ("notebook", "exercise")} == older
+    before = p["manifest"].read_bytes()
+    run(exercise="3.2")
+    assert p["manifest"].read_bytes() == before, "a recorded entry is not rewritten"
+
+
+def test_the_notebook_is_named_by_the_runner_or_by_jupyterlab(monkeypatch):
+    monkeypatch.delenv("IMGCLS_NOTEBOOK", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    assert settings.current_notebook() == ""
+    monkeypatch.setenv("JPY_SESSION_NAME", "/home/ada/imgcls/notebooks/05_regularization.ipynb")
+    assert settings.current_notebook() == "05_regularization"
+    monkeypatch.setenv("IMGCLS_NOTEBOOK", "02_dense_baselines")
+    assert settings.current_notebook() == "02_dense_baselines"

@@ -16,7 +16,8 @@
 # 6. [Build: seed 004's 784-512-512-10 network](#Build:-seed-004's-784-512-512-10-network)
 # 7. [Train: seed 004's network on MNIST](#Train:-seed-004's-network-on-MNIST)
 # 8. [Train: the batch-size experiment (seed 004)](#Train:-the-batch-size-experiment-%28seed-004%29)
-# 9. [Takeaways](#Takeaways)
+# 9. [Evaluate: softmax regression against the goal](#Evaluate:-softmax-regression-against-the-goal)
+# 10. [Takeaways](#Takeaways)
 
 # %% [markdown]
 # ## Setup
@@ -117,6 +118,7 @@ for label, split in (("MNIST", mnist), ("Fashion-MNIST", fashion)):
         callbacks=[early_stopping()],
         test_data=split["test"],
         seed=0,
+        exercise="2.2",
     )
 
 # %% [markdown]
@@ -215,6 +217,7 @@ mlp_model, mlp_history = hp.fit_cached(
     batch_size=128,
     test_data=mnist["test"],
     seed=0,
+    exercise="seed 004",
 )
 
 # %%
@@ -274,6 +277,7 @@ for batch in (32, 128, 10_000):
         batch_size=batch,
         test_data=mnist["test"],
         seed=0,
+        exercise="seed 004",
     )
     batch_runs[batch] = {"model": model, "history": history}
 
@@ -314,6 +318,14 @@ answer_batch_size = (
     f"{mid['training time [s]'] / small['training time [s]']:.0%} of batch 32's time."
 )
 hp.check_answer(answer_batch_size, max_sentences=4)
+
+# %% [markdown]
+# ## Evaluate: softmax regression against the goal
+#
+# The suite's goal for a linear model on MNIST, on the test set:
+
+# %%
+hp.goals_table("mnist_softmax", {"softmax regression": hp.headline("ex2_softmax_mnist")})
 
 # %% [markdown]
 # ## Takeaways

@@ -93,6 +93,7 @@ clean_table, clean_histories = hp.run_sweep(
     validation_data=(x_val, y_val),
     epochs=clean_epochs,
     batch_size=batch_size,
+    exercise="4.1",
 )
 
 # %% [markdown]
@@ -180,6 +181,7 @@ label_noise_table, label_noise_histories = hp.run_sweep(
     validation_data=(x_val, y_val),
     epochs=noisy_epochs,
     batch_size=batch_size,
+    exercise="4.3",
 )
 
 # %%
@@ -230,6 +232,7 @@ input_noise_table, input_noise_histories = hp.run_sweep(
     validation_data=(x_val_noisy, y_val),
     epochs=noisy_epochs,
     batch_size=batch_size,
+    exercise="4.4",
 )
 
 # %%

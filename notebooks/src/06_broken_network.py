@@ -150,6 +150,7 @@ warmup_trained, warmup_history = hp.fit_cached(
     epochs=2,
     batch_size=16,
     seed=0,
+    exercise="seed 001",
 )
 
 # %%
@@ -270,6 +271,7 @@ fixed_warmup, fixed_warmup_history = hp.fit_cached(
     epochs=8,
     batch_size=32,
     seed=0,
+    exercise="seed 001",
 )
 
 # %% [markdown]

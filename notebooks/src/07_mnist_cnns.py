@@ -91,6 +91,7 @@ simple_cnn, simple_history = hp.fit_cached(
     batch_size=128,
     test_data=mnist["test"],
     seed=0,
+    exercise="seed 003",
 )
 
 # %%
@@ -209,6 +210,7 @@ for label, name, aug in (
         batch_size=128,
         test_data=mnist["test"],
         seed=0,
+        exercise="seeds 003 and 001",
     )
 
 # %%
@@ -398,6 +400,7 @@ hp.fit_cached(  # only its test accuracy is shown, so a cache hit need not load 
     test_data=mnist["test"],
     seed=0,
     return_model=False,
+    exercise="seed 004",
 )
 seed004_accuracy = hp.manifest("seed004_cnn_aug")["metrics"]["test"]["accuracy"]  # measured after training
 print(f"seed 004 CNN test accuracy: {seed004_accuracy:.4f}")
@@ -408,11 +411,13 @@ print(f"seed 004 CNN test accuracy: {seed004_accuracy:.4f}")
 # The best MNIST CNN against the suite's goal, on the test set:
 
 # %%
-goals = pd.DataFrame(
-    {f"best MNIST CNN ({best_mnist_label})": {"test accuracy": best_mnist_accuracy, "goal": hp.GOALS["mnist_cnn"]}}
-).T
-goals["met"] = goals["test accuracy"] >= goals["goal"]
-goals.round(4)
+best_members = [mnist_names[i] for i in mnist_candidates[best_mnist_label]]
+mnist_goal_rows = {
+    "CNN, no augmentation": hp.headline(mnist_names[0]),
+    "CNN, augmentation": hp.headline(mnist_names[1]),
+    f"best MNIST CNN ({best_mnist_label})": hp.headline(best_members, best_mnist_accuracy),
+}
+hp.goals_table("mnist_cnn", mnist_goal_rows)
 
 # %% [markdown]
 # Every model above was trained on this machine's 2 CPU cores, and a re-run

@@ -316,6 +316,7 @@ for method in methods:
                 return_model=False,
                 keep_model=False,
                 verbose=0,
+                exercise="transfer, going further",
             )
             runs.append(
                 {
@@ -391,6 +392,7 @@ for momentum in (0.99, 0.9):
         return_model=False,
         keep_model=False,
         verbose=0,
+        exercise="transfer, going further",
     )
     momentum_check[f"momentum {momentum}"] = {
         "final training accuracy": history["accuracy"][-1],
