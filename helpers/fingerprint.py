@@ -152,12 +152,12 @@ def initial_weights(model: Any, seed: int) -> str | None:
         ``None`` for the default initialisation, else a hash of all weights
         (trainable and not, e.g. batch-norm statistics).
     """
-    import keras
+    from helpers.seeding import seeded_build
 
     weights = model.get_weights()
     try:
-        keras.utils.set_random_seed(seed)
-        reference = type(model).from_config(model.get_config()).get_weights()
+        with seeded_build(seed):
+            reference = type(model).from_config(model.get_config()).get_weights()
         default = len(reference) == len(weights) and all(
             a.shape == b.shape and np.array_equal(a, b) for a, b in zip(weights, reference, strict=True)
         )

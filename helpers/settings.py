@@ -170,3 +170,8 @@ def current_notebook() -> str:
         if value:
             return Path(value).stem
     return ""
+
+
+def dask_scheduler() -> str:
+    """The Dask scheduler ``hp.run_sweep`` sends its runs to (``IMGCLS_DASK_SCHEDULER``), or ``""``: this process."""
+    return os.environ.get("IMGCLS_DASK_SCHEDULER", "").strip()

@@ -34,7 +34,7 @@ import keras
 import numpy as np
 from filelock import FileLock
 
-from helpers import cache, fingerprint, settings
+from helpers import cache, fingerprint, seeding, settings
 from helpers.errors import OneLineError
 
 #: Batches run per call into the compiled train function. Measured on the
@@ -228,8 +228,8 @@ def _is_array_data(x: Any) -> bool:
 
 
 def _build(build_model: Callable[[], Any], seed: int) -> keras.Model:
-    keras.utils.set_random_seed(seed)
-    model = build_model()
+    with seeding.seeded_build(seed):
+        model = build_model()
     if model is None:
         raise TypeError("build_model returned nothing: it must return a compiled keras.Model")
     if not isinstance(model, keras.Model):

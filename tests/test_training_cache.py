@@ -644,3 +644,28 @@ def test_the_notebook_is_named_by_the_runner_or_by_jupyterlab(monkeypatch):
     assert settings.current_notebook() == "05_regularization"
     monkeypatch.setenv("IMGCLS_NOTEBOOK", "02_dense_baselines")
     assert settings.current_notebook() == "02_dense_baselines"
+
+
+def test_a_build_gets_the_seeds_weights_while_another_thread_uses_random(cache_dir):
+    import random
+    import threading
+
+    builder = make_builder(width=16)
+    keras.utils.set_random_seed(0)
+    undisturbed = builder().get_weights()  # as every committed entry was built
+    np.testing.assert_array_equal(training._build(builder, 0).get_weights()[0], undisturbed[0])
+    stop = threading.Event()
+
+    def use_random():  # as a Dask worker's event loop does
+        while not stop.is_set():
+            random.random()
+
+    thread = threading.Thread(target=use_random)
+    thread.start()
+    try:
+        for _ in range(10):
+            for got, want in zip(training._build(builder, 0).get_weights(), undisturbed, strict=True):
+                np.testing.assert_array_equal(got, want)
+    finally:
+        stop.set()
+        thread.join()

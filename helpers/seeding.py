@@ -1,0 +1,38 @@
+"""Seeding a model build so that only the seed decides its initial weights, whatever other threads do.
+
+``keras.utils.set_random_seed`` seeds Python's global ``random``, and Keras
+draws the seed of every initializer and dropout layer made without one from
+it. Any other thread of the process that uses ``random`` meanwhile (a Dask
+worker's event loop does) shifts those draws, and with them the weights. Inside
+:func:`seeded_build`, Keras draws from a private ``random.Random(seed)``
+instead: the same sequence the seeded global one gives an undisturbed
+process, so models built before this existed keep their weights and keys.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+from collections.abc import Iterator
+
+import keras
+from keras.src.random import seed_generator
+
+_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def seeded_build(seed: int) -> Iterator[None]:
+    """Seed every random stream with ``seed``; Keras' default seeds come from a private generator meanwhile.
+
+    Builds in two threads of one process wait for each other.
+    """
+    with _LOCK:
+        keras.utils.set_random_seed(seed)
+        shared = seed_generator.python_random
+        seed_generator.python_random = random.Random(seed)
+        try:
+            yield
+        finally:
+            seed_generator.python_random = shared
