@@ -142,7 +142,7 @@ def main() -> int:
     parser.add_argument(
         "--skip-measurements",
         action="store_true",
-        help="reuse benchmarks/fit_path.md, backends.md, notebooks.md and precision.md instead of measuring",
+        help="reuse the benchmarks/*.md of the last measurements instead of measuring",
     )
     args = parser.parse_args()
     if args.skip_measurements:
@@ -151,11 +151,14 @@ def main() -> int:
         precision = (ROOT / "benchmarks" / "precision.md").read_text()
         backends_path = ROOT / "benchmarks" / "backends.md"
         backends = backends_path.read_text() if backends_path.exists() else "Not measured yet.\n"
+        executors_path = ROOT / "benchmarks" / "executors.md"
+        executors = executors_path.read_text() if executors_path.exists() else "Not measured yet.\n"
     else:
         fit_path = run_script("fit_path.py")
         notebooks = run_script("notebooks.py")
         precision = run_script("precision.py")
         backends = run_script("backends.py")
+        executors = run_script("executors.py")
     entries = cache.list_entries(ROOT)
     headlines = headline_table(entries)
     text = f"""# Benchmarks
@@ -179,6 +182,13 @@ the same with XLA (`jit_compile=True`), and Keras on JAX (run when JAX is
 installed; it is not a requirement of the suite yet).
 
 {backends}
+### A sweep on one process or on two worker processes (`benchmarks/executors.py`)
+
+Whether `hp.run_sweep` should spread its runs over local processes (a Dask
+`LocalCluster`) on this machine: the same sweep, trained from an empty cache
+both ways.
+
+{executors}
 ## 2-3. Re-running each notebook from the cache: wall time and peak memory
 
 {notebooks}
@@ -198,11 +208,13 @@ CNN) were trained alone on both cores. Goal: the CNN notebooks 06-08 in about
 
 ## 5. Headline models on the test sets vs the seeds
 
-Single models: the test accuracy recorded in the manifest when the run
-finished. Averaged models and test-time augmentation: measured by this script
-from the test-set predictions notebooks 07 and 08 store (`histories/predictions/`,
-keyed by the models' SHA-256), or from the cached models where none are
-stored. Ensembles were chosen on the validation set (see notebooks 05, 07 and 08).
+The rows are the notebooks' own goals tables (`hp.goals_table`, recorded in
+`histories/headlines/`). Single models: the test accuracy recorded in the
+manifest when the run finished. Averaged models and test-time augmentation:
+re-measured by this script from the test-set predictions the notebooks store
+(`histories/predictions/`, keyed by the models' SHA-256), or from the cached
+models where none are stored; the script stops if a notebook showed another
+number. Ensembles were chosen on the validation set (see notebooks 05, 07 and 08).
 The final Fashion-MNIST model (notebook 08) is the recipe the search in
 `09_fashion_cnn_search` found: the wide CNN with half its dropout, one network
 trained on 48 000 images, predicting over the views chosen on validation.
