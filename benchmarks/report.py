@@ -27,8 +27,8 @@ from helpers.headlines import read_headlines  # noqa: E402
 
 #: The test-time-augmentation views a goals-table row averages, by count (``helpers.headlines.VIEW_ORDER``).
 VIEWS = {1: {}, 2: {"flip": True}, 10: {"flip": True, "shift": 1}}
-#: Each goal's task, as the table names it.
-TASKS = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}
+#: Each goal's data set (its name's first word): as the table names it, and as ``hp.load_dataset`` does.
+TASKS = {"mnist": ("MNIST", "mnist"), "fashion": ("Fashion-MNIST", "fashion_mnist")}
 
 
 def views_prefix(wanted: dict, stored: dict) -> bool:
@@ -106,7 +106,7 @@ def headline_table(entries: dict) -> str:
     ]
     for record in read_headlines():
         goal, notebook = record["goal"], record["notebook"]
-        task, dataset = TASKS[goal.split("_")[0]], "fashion_mnist" if goal.startswith("fashion") else "mnist"
+        task, dataset = TASKS[goal.split("_")[0]]
         seed_figure = SEED_FIGURES.get(goal)
         seed_text = f"{seed_figure:.2%}" if seed_figure else "-"
         for row in record["rows"]:

@@ -83,8 +83,9 @@ def run_sweep(
         **fit_kwargs,
     }
     with contextlib.ExitStack() as stack:
-        if executor is None and settings.dask_scheduler() and not all_cached:  # loading needs no cluster
-            executor = stack.enter_context(_scheduler_executor(settings.dask_scheduler()))
+        scheduler = settings.dask_scheduler()
+        if executor is None and scheduler and not all_cached:  # loading needs no cluster
+            executor = stack.enter_context(_scheduler_executor(scheduler))
         if executor is None:
             results = (_sweep_run(names[job], build_for, job, x, y, common) for job in jobs)
         else:
