@@ -16,6 +16,7 @@ Modules:
     transfer: bodies of trained models and ImageNet applications for transfer learning.
     tuning: keras-tuner searches on the cache.
     goals: the suite's test-accuracy goals.
+    shared_runs: the cache names of runs that one notebook trains and a later one reads.
     headlines: ``goals_table``, the models each notebook measures against a goal, shown and recorded.
     fingerprint, safe_load, safe_pickle, verify, reproduce: what the cache and verify rest on.
     plotting: figures (learning curves, sweeps, confusion matrices, ...).
@@ -63,7 +64,7 @@ from helpers.display import install_table_format as _install_table_format
 from helpers.display import show_figures_once as _show_figures_once
 from helpers.evaluation import run_evaluation
 from helpers.headlines import goals_table, headline
-from helpers.long_runs import evaluate_or_plan
+from helpers.long_runs import evaluate_or_plan, layer_costs
 from helpers.metrics import accuracy, best_metrics, expected_errors, runs_table, training_times
 from helpers.models import build_mlp, build_vgg_cnn, make_augmentation, warmup_cosine
 from helpers.plotting import (
@@ -94,6 +95,7 @@ from helpers.prepare import (
 )
 from helpers.session import start_notebook
 from helpers.settings import set_cache_mode
+from helpers.shared_runs import DENSE_RUNS, FASHION_CNN_FINAL, MNIST_CNN_AUG
 from helpers.sweeps import run_sweep
 from helpers.training import TrainingForbidden, fit_cached
 
@@ -120,6 +122,9 @@ __all__ = [
     "svhn_seed_split",
     "train_val_split",
     # goals, models, training and the cache
+    "DENSE_RUNS",
+    "FASHION_CNN_FINAL",
+    "MNIST_CNN_AUG",
     "goals_table",
     "headline",
     "build_mlp",
@@ -141,6 +146,7 @@ __all__ = [
     "member_predictions",
     "run_evaluation",
     "evaluate_or_plan",
+    "layer_costs",
     "runs_table",
     "training_times",
     "tta_view_count",

@@ -27,7 +27,7 @@ def readable_label(label: object) -> object:
 def readable(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` whose column labels and axis names read as words.
 
-    Row labels are left alone: they are often cache names such as ``ex3_adam``.
+    Row labels are left alone: they are often cache names.
 
     Args:
         frame: Any DataFrame.

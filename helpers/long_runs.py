@@ -28,6 +28,7 @@ from typing import Any
 
 import keras
 import numpy as np
+import pandas as pd
 
 from helpers import settings
 from helpers.cache import CacheMiss
@@ -36,18 +37,35 @@ from helpers.evaluation import run_evaluation
 GPU_FLOPS = 10e12  # assumed sustained FLOP/s of a mid-range GPU on small CNNs (a rough guide, stated when printed)
 
 
+def layer_multiply_adds(layer: keras.Layer) -> int:
+    """Multiply-adds of one example's forward pass through a convolution or dense layer; 0 for other layers."""
+    if isinstance(layer, keras.layers.Conv2D):
+        height, width = layer.output.shape[1:3]
+        return int(height * width * np.prod(layer.kernel.shape))
+    if isinstance(layer, keras.layers.Dense):
+        return int(np.prod(layer.kernel.shape))
+    return 0
+
+
 def multiply_adds(model: keras.Model) -> int:
     """Multiply-adds of one forward pass of one example through the model's convolution and dense layers."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            total += multiply_adds(layer)
-        elif isinstance(layer, keras.layers.Conv2D):
-            height, width = layer.output.shape[1:3]
-            total += height * width * int(np.prod(layer.kernel.shape))
-        elif isinstance(layer, keras.layers.Dense):
-            total += int(np.prod(layer.kernel.shape))
-    return int(total)
+    return sum(
+        multiply_adds(layer) if isinstance(layer, keras.Model) else layer_multiply_adds(layer) for layer in model.layers
+    )
+
+
+def layer_costs(model: keras.Model) -> pd.DataFrame:
+    """Each layer's output shape, parameters and multiply-adds for one example (notebook 06's cost table)."""
+    rows = [
+        {
+            "layer": layer.name,
+            "output shape": tuple(layer.output.shape[1:]),
+            "parameters": layer.count_params(),
+            "multiply-adds": layer_multiply_adds(layer),
+        }
+        for layer in model.layers
+    ]
+    return pd.DataFrame(rows).set_index("layer")
 
 
 @dataclass(frozen=True)

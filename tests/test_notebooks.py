@@ -415,13 +415,13 @@ def test_seed_002_names_exist():
 
 @pytest.mark.parametrize("path", SOURCES, ids=SOURCE_IDS)
 def test_one_idea_per_cell(path):
-    """A cell that defines a function defines only that; no cell runs over 35 lines of code (most stay under 10)."""
+    """A cell that defines a function defines only that; no cell runs over 22 lines of code (most stay under 10)."""
     cells = [c for c in read_notebook(path).cells if c.cell_type == "code"]
     for cell in cells:
         body = ast.parse("\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))).body
         defines = [isinstance(node, (ast.FunctionDef, ast.ClassDef)) for node in body]
         assert all(defines) or not any(defines), f"a function shares its cell with other code:\n{cell.source[:200]}"
-    assert max(code_lines(path)) <= 35
+    assert max(code_lines(path)) <= 22
 
 
 # Wording that states a direction, and the two numbers it compares: (pattern, the relation the numbers must have).
@@ -474,3 +474,52 @@ def test_contradiction_check_can_fail():
 def test_answer_wording_follows_the_numbers(path):
     answers = printed_answers(read_notebook(path))
     assert [c for answer in answers for c in contradictions(answer)] == []
+
+
+def cache_name_places(names: list[str], texts: dict[str, str]) -> dict[str, list[str]]:
+    """Where each cache name is written: the files naming it, and each string literal that holds it."""
+    places = {}
+    for name in names:
+        token = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+        found = []
+        for file, text in texts.items():
+            if not token.search(text):
+                continue
+            code = ast.walk(ast.parse(text)) if file.endswith(".py") else ()
+            literals = [
+                node.value
+                for node in code
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and token.search(node.value)
+            ]
+            found += [f"{file} (literal {i + 1})" for i in range(len(literals))] or [f"{file} (prose)"]
+        places[name] = found
+    return places
+
+
+def test_cache_name_places_can_fail():
+    texts = {"a.py": 'fit("run_a")\nheadline("run_a")\n', "b.py": '# uses `run_a`\nrun_b = "run_a_all"\n'}
+    texts["README.md"] = "Retrain `run_a_all` with ..."
+    places = cache_name_places(["run_a", "run_a_all"], texts)
+    assert places == {
+        "run_a": ["a.py (literal 1)", "a.py (literal 2)", "b.py (prose)"],
+        "run_a_all": ["b.py (literal 1)", "README.md (prose)"],
+    }
+
+
+def test_each_cache_name_is_written_in_one_place():
+    """Outside the manifests (and the README and BENCHMARKS tables generated from them), a cache name is
+    written once: one string literal in one file of the notebooks, helpers, benchmarks or scripts; the
+    README's own prose names none."""
+    from helpers import cache
+
+    files = [*SOURCES, *sorted((ROOT / "helpers").glob("*.py"))]
+    files += [*sorted((ROOT / "benchmarks").glob("*.py")), *sorted((ROOT / "scripts").glob("*.py"))]
+    texts = {str(p.relative_to(ROOT)): p.read_text() for p in files}
+    readme = (ROOT / "README.md").read_text()
+    generated = re.compile(
+        r"<!-- results table: written by benchmarks/report.py -->.*?<!-- end of results table -->", re.S
+    )
+    texts["README.md"] = generated.sub("", readme)
+    assert texts["README.md"] != readme, "the README's generated results table was found and left out"
+    places = cache_name_places(sorted(cache.list_entries(ROOT)), texts)
+    assert {name: found for name, found in places.items() if len(found) > 1} == {}

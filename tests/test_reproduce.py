@@ -75,14 +75,22 @@ def test_an_honest_history_only_entry_is_reproduced_and_a_forged_one_is_not(toy_
     )
 
 
-def test_entries_map_to_the_notebook_that_names_them():
-    sources = {p.stem: reproduce.trained_names(p.read_text()) for p in (ROOT / "notebooks" / "src").glob("*.py")}
+def test_entries_map_to_the_notebook_that_made_them():
+    """Each committed entry's manifest names the notebook that trained it, and that notebook exists."""
     entries = cache.list_entries(ROOT)
-    assert {n: reproduce.notebook_for(n, sources) for n in entries if reproduce.notebook_for(n, sources) is None} == {}
-    assert reproduce.notebook_for("ex4_clean_width10_seed0", sources) == "04_width_sweeps"
-    assert reproduce.notebook_for("transfer_fine-tuning_n100_seed0", sources) == "10_transfer_learning"
-    assert reproduce.notebook_for("no_such_thing", sources) is None
-    assert reproduce.notebook_for("ex5_best_dense_aug", sources) == "05_regularization", "08 only reads it"
-    assert reproduce.notebook_for("model_1_3", sources) == "12_svhn"
-    assert reproduce.notebook_for("model_2_2", sources) == "12_svhn", "named through evaluate_or_plan"
-    assert reproduce.notebook_for("fashion_cnn_naive_bn", sources) == "08_fashion_cnns"
+    assert {n for n in entries if reproduce.making_notebook(n, ROOT) is None} == set()
+    assert reproduce.making_notebook("ex4_clean_width10_seed0", ROOT) == "04_width_sweeps"
+    assert reproduce.making_notebook("transfer_fine-tuning_n100_seed0", ROOT) == "10_transfer_learning"
+    assert reproduce.making_notebook("ex5_best_dense_aug", ROOT) == "05_regularization", "08 only reads it"
+    assert reproduce.making_notebook("fashion_cnn_naive_bn", ROOT) == "08_fashion_cnns"
+    assert reproduce.making_notebook("no_such_thing", ROOT) is None
+
+
+def test_an_entry_whose_manifest_names_no_notebook_is_refused(toy_project):
+    path = cache.paths("toy_run_seed0", toy_project)["manifest"]
+    entry = json.loads(path.read_text())
+    assert entry["notebook"] == "99_toy", "the runner told fit_cached which notebook ran"
+    path.write_text(json.dumps({**entry, "notebook": "98_gone"}))
+    rows = reproduce.reproduce(["toy_run_seed0"], cache_dir=toy_project)
+    assert [(name, status) for name, status, _, _ in rows] == [("toy_run_seed0", "FAIL")]
+    assert "names no notebook" in rows[0][3]

@@ -105,11 +105,11 @@ def early_stopping() -> keras.callbacks.EarlyStopping:
 
 
 # %%
+softmax_names = {"MNIST": "ex2_softmax_mnist", "Fashion-MNIST": "ex2_softmax_fashion_mnist"}
 softmax_models, softmax_histories = {}, {}
 for label, split in (("MNIST", mnist), ("Fashion-MNIST", fashion)):
-    name = "ex2_softmax_" + label.lower().replace("-", "_")
     softmax_models[label], softmax_histories[label] = hp.fit_cached(
-        name,
+        softmax_names[label],
         lambda: make_softmax_regression(sgd_learning_rate),
         *split["train"],
         validation_data=split["val"],
@@ -325,7 +325,7 @@ hp.check_answer(answer_batch_size, max_sentences=4)
 # The suite's goal for a linear model on MNIST, on the test set:
 
 # %%
-hp.goals_table("mnist_softmax", {"softmax regression": hp.headline("ex2_softmax_mnist")})
+hp.goals_table("mnist_softmax", {"softmax regression": hp.headline(softmax_names["MNIST"])})
 
 # %% [markdown]
 # ## Takeaways

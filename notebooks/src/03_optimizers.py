@@ -145,8 +145,9 @@ hp.check_answer(answer_3_2, max_sentences=2)
 # ## Train: Adam at its default learning rate (Exercise 3.3)
 
 # %%
+adam_name = "ex3_adam"
 adam_model, adam_history = hp.fit_cached(
-    "ex3_adam",
+    adam_name,
     lambda: make_mlp_128(keras.optimizers.Adam()),
     x_train,
     y_train,
@@ -191,6 +192,8 @@ adam_after_low = adam_history["val_accuracy"][adam_low:]
 test_sgd, test_adam = optimizer_table["test accuracy (best epoch)"]
 p_test = (test_sgd + test_adam) / 2
 test_gap_se = abs(test_sgd - test_adam) / np.sqrt(2 * p_test * (1 - p_test) / len(y_test))  # in standard errors
+
+# %%
 answer_3_5 = (
     f"Adam's validation loss is lowest at epoch {adam_low + 1} and then rises to {adam_history['val_loss'][-1]:.3f}, "
     f"while its validation accuracy stays between {min(adam_after_low):.1%} and {max(adam_after_low):.1%}: the loss "
@@ -280,6 +283,8 @@ peak = int(np.argmax(noisy["val_accuracy"]))
 right = np.mean(y_train_noisy.argmax(1) == y_train.argmax(1))
 clean_99 = noise_table.loc["clean labels", "epochs to 99 % train acc"]
 noisy_99 = noise_table.loc["20 % random labels", "epochs to 99 % train acc"]
+
+# %%
 answer_3_7 = (
     f"{'Yes, strongly' if noisy['val_accuracy'][-1] < noisy['val_accuracy'][peak] - 0.05 else 'Yes'}: with 20 % random "
     f"labels the validation accuracy peaks at {noisy['val_accuracy'][peak]:.2%} (epoch {peak + 1}), then falls to "
@@ -307,8 +312,9 @@ hp.check_answer(answer_3_7, max_sentences=2)
 # %%
 steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
 cosine_schedule = keras.optimizers.schedules.CosineDecay(1e-3, decay_steps=epochs * steps_per_epoch)
+adam_cosine_name = "ex3_adam_cosine"
 adam_cosine_model, adam_cosine_history = hp.fit_cached(
-    "ex3_adam_cosine",
+    adam_cosine_name,
     lambda: make_mlp_128(keras.optimizers.Adam(learning_rate=cosine_schedule)),
     x_train,
     y_train,
@@ -361,8 +367,11 @@ y_train_all = np.concatenate([y_train, y_val])
 full_schedule = keras.optimizers.schedules.CosineDecay(
     1e-3, decay_steps=epochs * int(np.ceil(len(x_train_all) / batch_size))
 )
+
+# %%
+final_mlp_name = "ex3_adam_cosine_all_training_data"
 final_mlp, final_mlp_history = hp.fit_cached(
-    "ex3_adam_cosine_all_training_data",
+    final_mlp_name,
     lambda: make_mlp_128(keras.optimizers.Adam(learning_rate=full_schedule)),
     x_train_all,
     y_train_all,
@@ -372,6 +381,8 @@ final_mlp, final_mlp_history = hp.fit_cached(
     seed=0,
     exercise="3.5, final model",
 )
+
+# %%
 final_mlp_accuracy = final_mlp.evaluate(x_test, y_test, verbose=0)[1]
 print(
     f"final 1x128 model: training accuracy {final_mlp_history['accuracy'][-1]:.4f}, test accuracy {final_mlp_accuracy:.4f}"
@@ -384,9 +395,9 @@ print(
 
 # %%
 mlp_goal_rows = {
-    "1x128 MLP, Adam": hp.headline("ex3_adam"),
-    "the same, cosine decay": hp.headline("ex3_adam_cosine"),
-    "the same, all training images": hp.headline("ex3_adam_cosine_all_training_data"),
+    "1x128 MLP, Adam": hp.headline(adam_name),
+    "the same, cosine decay": hp.headline(adam_cosine_name),
+    "the same, all training images": hp.headline(final_mlp_name),
 }
 hp.goals_table("mnist_mlp", mlp_goal_rows)
 

@@ -277,6 +277,8 @@ wide_inputs = inputs.loc[[w for w in noisy_widths if w >= 100]]
 common = [w for w in noisy_widths if w in widths]
 input_cost = (clean.best_val_accuracy[common] - inputs.best_val_accuracy[common]) * 100
 label_cost = (clean.best_val_accuracy[common] - labels.best_val_accuracy[common]) * 100
+
+# %%
 answer_4_5 = (
     f"With {label_noise:.0%} random labels wider networks memorise more (training accuracy "
     f"{labels.final_train_accuracy[small]:.1%} at {small} units, {labels.final_train_accuracy[large]:.1%} at {large}); "

@@ -341,9 +341,8 @@ best_dense = {}
 best_fit = {"batch_size": batch_size, "test_data": (x_test, y_test), "seed": 0, "exercise": "5.6"}
 dense_augmentations = {"tuned": None, "tuned + augmentation": hp.make_augmentation(flip=True, translate=0.1)}
 for label, aug in dense_augmentations.items():
-    name = "ex5_best_dense" + ("_aug" if aug is not None else "")
     best_dense[label] = hp.fit_cached(
-        name,
+        hp.DENSE_RUNS[label],
         lambda: make_best_dense(best_hp, aug),
         x_train,
         y_train,
@@ -384,7 +383,7 @@ def make_best_dense_ema(
 ema_epochs = 60
 steps_per_epoch = int(np.ceil(len(x_train) / batch_size))
 best_dense["tuned + cosine + EMA"] = hp.fit_cached(
-    "ex5_best_dense_ema",
+    hp.DENSE_RUNS["tuned + cosine + EMA"],
     lambda: make_best_dense_ema(best_hp, ema_epochs, steps_per_epoch),
     x_train,
     y_train,
@@ -437,8 +436,9 @@ else:
 print(f"chosen on validation: {final_dense_label}, {final_dense_epochs} epochs")
 
 # %%
+final_dense_name = "ex5_best_dense_all_training_data"
 final_dense, final_dense_history = hp.fit_cached(
-    "ex5_best_dense_all_training_data",
+    final_dense_name,
     make_final_dense,
     x_train_all,
     y_train_all,
@@ -488,9 +488,9 @@ hp.check_answer(answer_5_6, max_sentences=2)
 
 # %%
 dense_goal_rows = {
-    "tuned (keras-tuner)": hp.headline("ex5_best_dense"),
-    "tuned + cosine + EMA": hp.headline("ex5_best_dense_ema"),
-    f"final: {final_dense_label}, all training images": hp.headline("ex5_best_dense_all_training_data"),
+    "tuned (keras-tuner)": hp.headline(hp.DENSE_RUNS["tuned"]),
+    "tuned + cosine + EMA": hp.headline(hp.DENSE_RUNS["tuned + cosine + EMA"]),
+    f"final: {final_dense_label}, all training images": hp.headline(final_dense_name),
 }
 hp.goals_table("fashion_dense", dense_goal_rows)
 

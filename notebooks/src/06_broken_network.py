@@ -99,29 +99,7 @@ warmup_net.summary()
 
 
 # %%
-def layer_costs(model: keras.Model) -> pd.DataFrame:
-    rows = []
-    for layer in model.layers:
-        shape = layer.output.shape[1:]
-        macs = 0
-        if isinstance(layer, layers.Conv2D):
-            kh, kw, c_in, c_out = layer.kernel.shape
-            macs = shape[0] * shape[1] * kh * kw * c_in * c_out
-        elif isinstance(layer, layers.Dense):
-            macs = layer.kernel.shape[0] * layer.kernel.shape[1]
-        rows.append(
-            {
-                "layer": layer.name,
-                "output shape": tuple(shape),
-                "parameters": layer.count_params(),
-                "multiply-adds": macs,
-            }
-        )
-    return pd.DataFrame(rows).set_index("layer")
-
-
-# %%
-warmup_costs = layer_costs(warmup_net)
+warmup_costs = hp.layer_costs(warmup_net)
 warmup_costs
 
 # %% [markdown]

@@ -82,8 +82,9 @@ make_simple_cnn().summary()
 # ## Train: the one-convolution CNN (seed 003)
 
 # %%
+simple_name = "seed003_simple_cnn"
 simple_cnn, simple_history = hp.fit_cached(
-    "seed003_simple_cnn",
+    simple_name,
     make_simple_cnn,
     *mnist["train"],
     validation_data=mnist["val"],
@@ -196,10 +197,11 @@ make_mnist_cnn(cnn_epochs, train_size=len(mnist["train"][0])).summary()
 
 # %%
 digit_augmentation = hp.make_augmentation(rotate=0.03, zoom=0.1, translate=0.1)
+mnist_names = ["mnist_cnn_noaug", hp.MNIST_CNN_AUG]  # the order of mnist_runs
 mnist_runs = {}
 for label, name, aug in (
-    ("no augmentation", "mnist_cnn_noaug", None),
-    ("augmentation", "mnist_cnn_aug", digit_augmentation),
+    ("no augmentation", mnist_names[0], None),
+    ("augmentation", mnist_names[1], digit_augmentation),
 ):
     mnist_runs[label] = hp.fit_cached(
         name,
@@ -223,7 +225,6 @@ hp.plot_histories({k: h for k, (_, h) in mnist_runs.items()}, title="MNIST CNN w
 # checksums, so a re-run loads them instead of predicting again.
 
 # %%
-mnist_names = ["mnist_cnn_noaug", "mnist_cnn_aug"]  # the order of mnist_runs
 mnist_val_predictions = hp.cached_predictions("mnist_cnns_val", mnist_names, mnist["val"][0])  # (models, views, n, 10)
 mnist_test_predictions = hp.cached_predictions("mnist_cnns_test", mnist_names, mnist["test"][0])
 
@@ -281,7 +282,7 @@ answer_improved = (
     f"{simple_errors['expected']:.0f}. The {best_mnist_label}, chosen on validation "
     f"({mnist_choice.loc[best_mnist_label, 'val accuracy']:.2%}), reaches {best_mnist_accuracy:.2%} on test: "
     f"{best_mnist_errors} errors in 10 000. The price is {mnist_minutes.sum():.0f} CPU-minutes of training against "
-    f"{hp.manifest('seed003_simple_cnn')['training_seconds']:.0f} seconds."
+    f"{hp.manifest(simple_name)['training_seconds']:.0f} seconds."
 )
 hp.check_answer(answer_improved, max_sentences=4)
 
@@ -365,33 +366,19 @@ hp.check_answer(answer_curves, max_sentences=5)
 
 # %%
 def make_seed004_cnn() -> keras.Model:
-    model = keras.Sequential(
-        [keras.Input((28, 28, 1)), hp.make_augmentation(rotate=8 / 360, translate=0.08, zoom=0.08)], name="seed004_cnn"
-    )
-    for layer in (
-        conv_bn(32, 3)
-        + conv_bn(32, 3)
-        + [layers.MaxPooling2D(2)]
-        + conv_bn(64, 3)
-        + conv_bn(64, 3)
-        + [layers.MaxPooling2D(2), layers.Flatten()]
-    ):
-        model.add(layer)
-    for layer in (
-        layers.Dense(512),
-        layers.BatchNormalization(),
-        layers.Activation("relu"),
-        layers.Dropout(0.2),
-        layers.Dense(10, activation="softmax"),
-    ):
-        model.add(layer)
+    augmentation = hp.make_augmentation(rotate=8 / 360, translate=0.08, zoom=0.08)
+    convs = [*conv_bn(32, 3), *conv_bn(32, 3), layers.MaxPooling2D(2), *conv_bn(64, 3), *conv_bn(64, 3)]
+    head = [layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(512), layers.BatchNormalization()]
+    head += [layers.Activation("relu"), layers.Dropout(0.2), layers.Dense(10, activation="softmax")]
+    model = keras.Sequential([keras.Input((28, 28, 1)), augmentation, *convs, *head], name="seed004_cnn")
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
 
 
 # %%
+seed004_name = "seed004_cnn_aug"
 hp.fit_cached(  # only its test accuracy is shown, so a cache hit need not load the model
-    "seed004_cnn_aug",
+    seed004_name,
     make_seed004_cnn,
     *mnist["train"],
     validation_data=mnist["val"],
@@ -402,7 +389,7 @@ hp.fit_cached(  # only its test accuracy is shown, so a cache hit need not load 
     return_model=False,
     exercise="seed 004",
 )
-seed004_accuracy = hp.manifest("seed004_cnn_aug")["metrics"]["test"]["accuracy"]  # measured after training
+seed004_accuracy = hp.manifest(seed004_name)["metrics"]["test"]["accuracy"]  # measured after training
 print(f"seed 004 CNN test accuracy: {seed004_accuracy:.4f}")
 
 # %% [markdown]
@@ -425,7 +412,7 @@ hp.goals_table("mnist_cnn", mnist_goal_rows)
 # this long (the manifests record each run's time):
 
 # %%
-training_cost = hp.training_times(["seed003_simple_cnn", *mnist_names, "seed004_cnn_aug"])
+training_cost = hp.training_times([simple_name, *mnist_names, seed004_name])
 print(f"{len(training_cost)} runs, {training_cost['training time [min]'].sum():.0f} minutes in all")
 training_cost.round(1)
 

@@ -63,7 +63,7 @@ print({k: v[0].shape for k, v in fashion.items() if k != "class_names"})
 
 # %%
 def make_fashion_cnn_small(
-    *, batch_norm: bool = False, dropout: float = 0.0, l2: float = 0.0, name: str = "fashion_cnn_naive"
+    *, batch_norm: bool = False, dropout: float = 0.0, l2: float = 0.0, name: str = "naive_cnn"
 ) -> keras.Model:
     """The naive CNN (no arguments), or it with batch norm, one dropout rate everywhere, or L2 on kernels and biases."""
     model = hp.build_vgg_cnn(
@@ -88,8 +88,9 @@ make_fashion_cnn_small().summary()
 
 # %%
 naive_epochs = 10
+naive_name = "fashion_cnn_naive"
 fashion_naive, fashion_naive_history = hp.fit_cached(
-    "fashion_cnn_naive",
+    naive_name,
     make_fashion_cnn_small,
     *fashion["train"],
     validation_data=fashion["val"],
@@ -190,7 +191,7 @@ hp.check_answer(answer_6_2, max_sentences=5)
 
 # %%
 def make_fashion_cnn_tuned(
-    epochs: int, *, name: str = "fashion_cnn_final", train_size: int = 48_000, batch_size: int = 128
+    epochs: int, *, name: str = "tuned_cnn", train_size: int = 48_000, batch_size: int = 128
 ) -> keras.Model:
     """The tuned CNN; `epochs`, `train_size` and `batch_size` set the learning-rate schedule's length."""
     model = hp.build_vgg_cnn(
@@ -222,7 +223,7 @@ make_fashion_cnn_tuned(tuned_epochs).summary()
 
 # %%
 fashion_tuned, fashion_tuned_history = hp.fit_cached(
-    "fashion_cnn_final",
+    hp.FASHION_CNN_FINAL,
     lambda: make_fashion_cnn_tuned(tuned_epochs),
     *fashion["train"],
     validation_data=fashion["val"],
@@ -288,10 +289,10 @@ hp.check_answer(answer_curves_fashion, max_sentences=4)
 
 # %%
 tuned_val_predictions = hp.cached_predictions(
-    "fashion_final_val", ["fashion_cnn_final"], x_fashion_val, flip=True, shift=1
+    "fashion_final_val", [hp.FASHION_CNN_FINAL], x_fashion_val, flip=True, shift=1
 )
 tuned_test_predictions = hp.cached_predictions(
-    "fashion_final_test", ["fashion_cnn_final"], x_fashion_test, flip=True, shift=1
+    "fashion_final_test", [hp.FASHION_CNN_FINAL], x_fashion_test, flip=True, shift=1
 )
 print("(models, views, images, classes):", tuned_val_predictions.shape)
 
@@ -321,7 +322,7 @@ tta_choice.round(4)
 
 # %%
 best_dense_name = max(
-    ("ex5_best_dense", "ex5_best_dense_aug", "ex5_best_dense_ema"),
+    hp.DENSE_RUNS.values(),
     key=lambda name: hp.manifest(name)["metrics"]["best"]["val_accuracy"],
 )  # chosen on validation
 best_dense = hp.manifest(best_dense_name)
@@ -330,13 +331,13 @@ print("best dense network of notebook 05, chosen on validation:", best_dense_nam
 # %%
 fashion_rows = {  # label: (test accuracy, cache name)
     f"best dense network ({best_dense_name})": (best_dense["metrics"]["test"]["accuracy"], best_dense_name),
-    "naive CNN": (hp.manifest("fashion_cnn_naive")["metrics"]["test"]["accuracy"], "fashion_cnn_naive"),
-    "tuned CNN, one view": (tta_choice.loc["one view", "test accuracy"], "fashion_cnn_final"),
-    f"final: {final_label}": (final_accuracy, "fashion_cnn_final"),
+    "naive CNN": (hp.manifest(naive_name)["metrics"]["test"]["accuracy"], naive_name),
+    "tuned CNN, one view": (tta_choice.loc["one view", "test accuracy"], hp.FASHION_CNN_FINAL),
+    f"final: {final_label}": (final_accuracy, hp.FASHION_CNN_FINAL),
 }
 fashion_models = {
-    "fashion_cnn_naive": fashion_naive,
-    "fashion_cnn_final": fashion_tuned,
+    naive_name: fashion_naive,
+    hp.FASHION_CNN_FINAL: fashion_tuned,
     best_dense_name: hp.load_cached(best_dense_name)[0],
 }
 
@@ -381,8 +382,8 @@ hp.check_answer(answer_6_4, max_sentences=4)
 # %%
 final_views = tta_candidates[best_tta_label]
 fashion_goal_rows = {
-    "tuned CNN, one view": hp.headline("fashion_cnn_final", tta_choice.loc["one view", "test accuracy"]),
-    f"final: {final_label}": hp.headline("fashion_cnn_final", final_accuracy, views=final_views),
+    "tuned CNN, one view": hp.headline(hp.FASHION_CNN_FINAL, tta_choice.loc["one view", "test accuracy"]),
+    f"final: {final_label}": hp.headline(hp.FASHION_CNN_FINAL, final_accuracy, views=final_views),
 }
 hp.goals_table("fashion_cnn", fashion_goal_rows)
 
@@ -394,7 +395,7 @@ hp.goals_table("fashion_cnn", fashion_goal_rows)
 # its cost.
 
 # %%
-fashion_names = ["fashion_cnn_naive", *(name for name, _ in regularizer_variants.values()), "fashion_cnn_final"]
+fashion_names = [naive_name, *(name for name, _ in regularizer_variants.values()), hp.FASHION_CNN_FINAL]
 training_cost = hp.training_times(fashion_names)
 print(f"{len(training_cost)} runs, {training_cost['training time [min]'].sum() / 60:.1f} hours in all")
 training_cost.round(1)
@@ -415,6 +416,6 @@ hp.show_takeaways(
     f"{final_row['test errors (of 10 000)']:.0f} errors, against the naive CNN's "
     f"{fashion_table.loc['naive CNN', 'test errors (of 10 000)']:.0f} and the best dense network's "
     f"{dense_row['test errors (of 10 000)']:.0f}.",
-    f"The cost is CPU time: {minutes['fashion_cnn_final']:.0f} minutes for the tuned CNN on 2 cores, against "
-    f"{minutes['fashion_cnn_naive']:.0f} for the naive CNN and {minutes.iloc[1:4].sum():.0f} for its three variants.",
+    f"The cost is CPU time: {minutes[hp.FASHION_CNN_FINAL]:.0f} minutes for the tuned CNN on 2 cores, against "
+    f"{minutes[naive_name]:.0f} for the naive CNN and {minutes.iloc[1:4].sum():.0f} for its three variants.",
 )

@@ -68,33 +68,14 @@ print({k: v[0].shape for k, v in fashion.items() if k != "class_names"})
 
 
 # %%
-def make_recipe_cnn(
-    epochs: int,
-    l2: float = 5e-5,
-    *,
-    widths: tuple[int, int, int] = (32, 64, 128),
-    dropouts: tuple[float, float, float] = (0.2, 0.3, 0.4),
-    dense_dropout: float = 0.5,
-    name: str = "fashion_cnn_tuned",
-    dtype: str | None = None,
-    train_size: int = 48_000,
-    batch_size: int = 128,
-) -> keras.Model:
-    """The tuned CNN; `dtype="mixed_bfloat16"` computes in bfloat16 (the output layer stays float32).
+def make_recipe_cnn(epochs: int, *, train_size: int = 48_000, batch_size: int = 128, **architecture) -> keras.Model:
+    """The tuned CNN; `architecture` overrides `hp.build_vgg_cnn` arguments (e.g. `dtype="mixed_bfloat16"`).
 
     `train_size` (training images) and `batch_size` set the learning-rate schedule's length.
     """
-    model = hp.build_vgg_cnn(
-        (28, 28, 1),
-        widths,
-        dropouts=dropouts,
-        dense_units=256,
-        dense_dropout=dense_dropout,
-        l2=l2,
-        augmentation=hp.make_augmentation(flip=True, translate=0.1, erase=0.3),
-        dtype=dtype,
-        name=name,
-    )
+    defaults = {"widths": (32, 64, 128), "dropouts": (0.2, 0.3, 0.4), "dense_dropout": 0.5, "name": "tuned_cnn"}
+    augmentation = hp.make_augmentation(flip=True, translate=0.1, erase=0.3)
+    model = hp.build_vgg_cnn((28, 28, 1), l2=5e-5, augmentation=augmentation, **(defaults | architecture))
     schedule = hp.warmup_cosine(2e-3, epochs, steps_per_epoch=int(np.ceil(train_size / batch_size)))
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=schedule),
@@ -120,13 +101,15 @@ def run_name(recipe: str, seed: int) -> str:
 
 
 # %%
-print([run_name("fashion_cnn_tuned", seed) for seed in (0, 1)])
+recipes = {"tuned": "fashion_cnn_tuned", "wide": "fashion_cnn_wide", "wide, all images": "fashion_cnn_wide_all"}
+recipes |= {"low dropout": "fashion_cnn_lowdrop", "low dropout, all images": "fashion_cnn_lowdrop_all"}
+print([run_name(recipes["tuned"], seed) for seed in (0, 1)])
 
 # %%
 search_fit = {"batch_size": 128, "test_data": fashion["test"], "exercise": "6.3, appendix"}
 fashion_tuned_runs = {
     seed: hp.fit_cached(
-        run_name("fashion_cnn_tuned", seed),
+        run_name(recipes["tuned"], seed),
         lambda: make_recipe_cnn(tuned_epochs),
         *fashion["train"],
         validation_data=fashion["val"],
@@ -150,9 +133,7 @@ wide_epochs = 30
 
 
 # %%
-def make_fashion_cnn_wide(
-    epochs: int, name: str = "fashion_cnn_wide", train_size: int = 48_000, **overrides
-) -> keras.Model:
+def make_fashion_cnn_wide(epochs: int, name: str = "wide_cnn", train_size: int = 48_000, **overrides) -> keras.Model:
     """The tuned CNN with 48-96-192 filters in bfloat16; `overrides` go to `make_recipe_cnn`."""
     return make_recipe_cnn(
         epochs, widths=(48, 96, 192), name=name, dtype="mixed_bfloat16", train_size=train_size, **overrides
@@ -165,7 +146,7 @@ print(f"wide CNN: {make_fashion_cnn_wide(wide_epochs).count_params():,} paramete
 # %%
 fashion_wide_histories = {
     seed: hp.fit_cached(
-        run_name("fashion_cnn_wide", seed),
+        run_name(recipes["wide"], seed),
         lambda: make_fashion_cnn_wide(wide_epochs),
         *fashion["train"],
         validation_data=fashion["val"],
@@ -196,7 +177,7 @@ hp.plot_histories(
 # set is read only for the table.
 
 # %%
-fashion_cnn_names = [run_name(recipe, seed) for recipe in ("fashion_cnn_tuned", "fashion_cnn_wide") for seed in (0, 1)]
+fashion_cnn_names = [run_name(recipe, seed) for recipe in (recipes["tuned"], recipes["wide"]) for seed in (0, 1)]
 fashion_val_predictions = hp.cached_predictions(
     "fashion_cnns_val", fashion_cnn_names, x_fashion_val, flip=True, shift=1
 )
@@ -217,6 +198,8 @@ fashion_candidates = {  # label: (members as indices into fashion_cnn_names, num
     "four CNNs + flip TTA": ([0, 1, 2, 3], 2),
     "four CNNs + flip and shift TTA": ([0, 1, 2, 3], 10),
 }
+
+# %%
 fashion_choice = pd.DataFrame(
     {
         label: {
@@ -252,14 +235,14 @@ fashion_choice.round(4)
 x_fashion_all = np.concatenate([fashion["train"][0], fashion["val"][0]])
 y_fashion_all = np.concatenate([fashion["train"][1], fashion["val"][1]])
 all_data_seeds = (0, 1, 2, 3)
-all_data_names = [run_name("fashion_cnn_wide_all", seed) for seed in all_data_seeds]
+all_data_names = [run_name(recipes["wide, all images"], seed) for seed in all_data_seeds]
 print("training images:", x_fashion_all.shape)
 
 # %%
 fashion_wide_all_histories = {
     seed: hp.fit_cached(
         name,
-        lambda: make_fashion_cnn_wide(wide_epochs, "fashion_cnn_wide_all", train_size=len(x_fashion_all)),
+        lambda: make_fashion_cnn_wide(wide_epochs, train_size=len(x_fashion_all)),
         x_fashion_all,
         y_fashion_all,
         epochs=wide_epochs,
@@ -320,7 +303,7 @@ print(f"wide CNN (seed 0), last epoch: {last['accuracy']} of augmented training 
 
 
 # %%
-def make_fashion_cnn_lowdrop(epochs: int, name: str = "fashion_cnn_lowdrop", train_size: int = 48_000) -> keras.Model:
+def make_fashion_cnn_lowdrop(epochs: int, name: str = "lowdrop_cnn", train_size: int = 48_000) -> keras.Model:
     """The wide CNN with half its dropout: 0.1, 0.15 and 0.2 after the blocks, 0.3 before the output."""
     return make_fashion_cnn_wide(epochs, name, train_size, dropouts=(0.1, 0.15, 0.2), dense_dropout=0.3)
 
@@ -330,7 +313,7 @@ print(f"low-dropout CNN: {make_fashion_cnn_lowdrop(wide_epochs).count_params():,
 
 # %%
 lowdrop_history = hp.fit_cached(
-    "fashion_cnn_lowdrop",
+    recipes["low dropout"],
     lambda: make_fashion_cnn_lowdrop(wide_epochs),
     *fashion["train"],
     validation_data=fashion["val"],
@@ -342,8 +325,8 @@ lowdrop_history = hp.fit_cached(
 
 # %%
 lowdrop_all_history = hp.fit_cached(
-    "fashion_cnn_lowdrop_all",
-    lambda: make_fashion_cnn_lowdrop(wide_epochs, "fashion_cnn_lowdrop_all", train_size=len(x_fashion_all)),
+    recipes["low dropout, all images"],
+    lambda: make_fashion_cnn_lowdrop(wide_epochs, train_size=len(x_fashion_all)),
     x_fashion_all,
     y_fashion_all,
     epochs=wide_epochs,
@@ -361,7 +344,7 @@ hp.plot_histories(
 # The rule, applied on the validation set (the test column is shown, not used):
 
 # %%
-lowdrop_names = ["fashion_cnn_lowdrop", "fashion_cnn_lowdrop_all"]
+lowdrop_names = [recipes["low dropout"], recipes["low dropout, all images"]]
 lowdrop_val_predictions = hp.cached_predictions(
     "fashion_lowdrop_val", lowdrop_names[:1], x_fashion_val, flip=True, shift=1
 )
@@ -371,7 +354,7 @@ lowdrop_test_predictions = hp.cached_predictions(
 print("(models, views, images, classes):", lowdrop_test_predictions.shape)
 
 # %%
-wide_indices = {seed: fashion_cnn_names.index(run_name("fashion_cnn_wide", seed)) for seed in (0, 1)}
+wide_indices = {seed: fashion_cnn_names.index(run_name(recipes["wide"], seed)) for seed in (0, 1)}
 recipe_candidates = {  # label: (validation, test) predictions of one network over ten views
     f"wide CNN (seed {seed})": (fashion_val_predictions[i], fashion_test_predictions[i])
     for seed, i in wide_indices.items()
@@ -403,9 +386,9 @@ pd.Series({**final_rows, f"final: {final_label}": final_accuracy}, name="test ac
 #
 # Notebook 08 uses the low-dropout recipe alone: one network, trained on the
 # 48 000 training images, predicting over ten views. It is trained there once
-# more (`fashion_cnn_final`): the same recipe, data and seed as
-# `fashion_cnn_lowdrop` here, but alone on both cores, where this run shared
-# the machine with `fashion_cnn_lowdrop_all`, one core each. The two runs
+# more (`hp.FASHION_CNN_FINAL`): the same recipe, data and seed as the
+# low-dropout run here, but alone on both cores, where this run shared the
+# machine with the low-dropout run on all images, one core each. The two runs
 # are not identical: TensorFlow on a CPU does not promise bit-identical
 # training (its multi-threaded sums round differently with the thread
 # layout), and small differences grow over 30 epochs:
@@ -419,11 +402,11 @@ def test_accuracy(name: str) -> float:
 
 # %%
 final_test_predictions = hp.cached_predictions(
-    "fashion_final_test", ["fashion_cnn_final"], x_fashion_test, flip=True, shift=1
+    "fashion_final_test", [hp.FASHION_CNN_FINAL], x_fashion_test, flip=True, shift=1
 )  # stored by notebook 08
 same_recipe = {  # label: (cache name, test predictions over ten views)
-    "here (one core, beside another run)": ("fashion_cnn_lowdrop", lowdrop_test_predictions[0]),
-    "notebook 08 (alone, two cores)": ("fashion_cnn_final", final_test_predictions[0]),
+    "here (one core, beside another run)": (recipes["low dropout"], lowdrop_test_predictions[0]),
+    "notebook 08 (alone, two cores)": (hp.FASHION_CNN_FINAL, final_test_predictions[0]),
 }
 same_recipe_table = hp.training_times([name for name, _ in same_recipe.values()])[["training time [min]"]]
 same_recipe_table["test accuracy (one view)"] = [test_accuracy(name) for name, _ in same_recipe.values()]
@@ -444,8 +427,8 @@ cnn_minutes = search_cost["training time [min]"]
 # %%
 chosen_members, chosen_views = fashion_candidates[best_fashion_label]
 search_rows = {  # label: the networks it averages, over how many views, and its test accuracy
-    "tuned CNN": hp.headline("fashion_cnn_tuned", fashion_choice.loc["tuned CNN", "test accuracy"]),
-    "wide CNN": hp.headline("fashion_cnn_wide", fashion_choice.loc["wide CNN", "test accuracy"]),
+    "tuned CNN": hp.headline(recipes["tuned"], fashion_choice.loc["tuned CNN", "test accuracy"]),
+    "wide CNN": hp.headline(recipes["wide"], fashion_choice.loc["wide CNN", "test accuracy"]),
     f"chosen on validation ({best_fashion_label})": hp.headline(
         [fashion_cnn_names[i] for i in chosen_members],
         fashion_choice.loc[best_fashion_label, "test accuracy"],
@@ -453,10 +436,12 @@ search_rows = {  # label: the networks it averages, over how many views, and its
     ),
     "eight wide-recipe CNNs + TTA": hp.headline(fashion_cnn_names + all_data_names, wide_final_accuracy, views=10),
     "low-dropout CNN + TTA": hp.headline(
-        "fashion_cnn_lowdrop", recipe_choice.loc["low-dropout CNN", "test accuracy"], views=10
+        recipes["low dropout"], recipe_choice.loc["low-dropout CNN", "test accuracy"], views=10
     ),
     f"search's final model ({final_label})": hp.headline(final_members, final_accuracy, views=10),
 }
+
+# %%
 search_table = pd.DataFrame(
     {
         k: {"test accuracy": row.accuracy, "training time [min]": cnn_minutes[list(row.names)].sum()}
@@ -489,12 +474,14 @@ search_cost.round(1)
 # %%
 wide_all_accuracies = [test_accuracy(name) for name in all_data_names]
 here, there = same_recipe_table.iloc[0], same_recipe_table.iloc[1]
+tuned_0, tuned_1, wide_0, wide_1 = fashion_cnn_names  # seeds 0 and 1 of each recipe
+
+# %%
 hp.show_takeaways(
-    f"The first tuned recipe reaches {test_accuracy('fashion_cnn_tuned'):.2%} and "
-    f"{test_accuracy('fashion_cnn_tuned_seed1'):.2%} on the test set (two seeds); its wide copy in bfloat16, "
-    f"{test_accuracy('fashion_cnn_wide'):.2%} and {test_accuracy('fashion_cnn_wide_seed1'):.2%} in "
-    f"{cnn_minutes['fashion_cnn_wide']:.0f} and {cnn_minutes['fashion_cnn_wide_seed1']:.0f} minutes of training, "
-    f"against the tuned CNN's {cnn_minutes['fashion_cnn_tuned']:.0f} and {cnn_minutes['fashion_cnn_tuned_seed1']:.0f}.",
+    f"The first tuned recipe reaches {test_accuracy(tuned_0):.2%} and {test_accuracy(tuned_1):.2%} on the test set "
+    f"(two seeds); its wide copy in bfloat16, {test_accuracy(wide_0):.2%} and {test_accuracy(wide_1):.2%} in "
+    f"{cnn_minutes[wide_0]:.0f} and {cnn_minutes[wide_1]:.0f} minutes of training, "
+    f"against the tuned CNN's {cnn_minutes[tuned_0]:.0f} and {cnn_minutes[tuned_1]:.0f}.",
     f"The candidate chosen on validation, {best_fashion_label} "
     f"({fashion_choice.loc[best_fashion_label, 'val accuracy']:.2%}), gives "
     f"{fashion_choice.loc[best_fashion_label, 'test accuracy']:.2%} on the test set.",

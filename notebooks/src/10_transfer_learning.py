@@ -22,6 +22,8 @@
 
 # %%
 # %matplotlib inline
+import functools
+
 import helpers as hp  # first, so TensorFlow starts quietly
 import keras
 import numpy as np
@@ -247,9 +249,9 @@ def labelled_subset(x_pool: np.ndarray, y_pool: np.ndarray, n: int, seed: int) -
 # the check after the grid shows why.
 
 # %%
-source_model, _ = hp.load_cached("mnist_cnn_aug")
+source_model, _ = hp.load_cached(hp.MNIST_CNN_AUG)
 source_body = transfer.body_of(source_model, skip_input_layers=1, drop_last=1)  # no augmentation, no classifier
-source_key = "pretrained:" + transfer.model_sha("mnist_cnn_aug")[:16]
+source_key = "pretrained:" + transfer.model_sha(hp.MNIST_CNN_AUG)[:16]
 print([type(layer).__name__ for layer in source_body])
 
 
@@ -297,35 +299,25 @@ def epochs_for(n: int, steps: int = 300, batch_size: int = 32) -> int:
 
 # %%
 methods = ["scratch", "frozen features", "fine-tuning"]
+transfer_fit = {  # every run: batch 32, the target test set, and the source model's checksum in the key
+    "batch_size": 32,
+    "test_data": (x_target_test, y_target_test),
+    "data_key": source_key,
+    "return_model": False,
+    "keep_model": False,
+    "verbose": 0,
+    "exercise": "transfer, going further",
+}
+
+# %%
 runs = []
-for method in methods:
-    for n in label_budgets:
-        for seed in seeds:
-            x_n, y_n = labelled_subset(x_pool, y_pool, n, seed)
-            name = f"transfer_{method.replace(' ', '_')}_n{n}_seed{seed}"
-            _, history = hp.fit_cached(
-                name,
-                lambda: make_target_model(source_body, method),
-                x_n,
-                y_n,
-                epochs=epochs_for(n),
-                batch_size=32,
-                seed=seed,
-                test_data=(x_target_test, y_target_test),
-                data_key=source_key,
-                return_model=False,
-                keep_model=False,
-                verbose=0,
-                exercise="transfer, going further",
-            )
-            runs.append(
-                {
-                    "method": method,
-                    "labelled examples": n,
-                    "seed": seed,
-                    "target test accuracy": hp.manifest(name)["metrics"]["test"]["accuracy"],
-                }
-            )
+for method, n, seed in [(method, n, seed) for method in methods for n in label_budgets for seed in seeds]:
+    name = f"transfer_{method.replace(' ', '_')}_n{n}_seed{seed}"
+    x_n, y_n = labelled_subset(x_pool, y_pool, n, seed)
+    build = functools.partial(make_target_model, source_body, method)
+    hp.fit_cached(name, build, x_n, y_n, epochs=epochs_for(n), seed=seed, **transfer_fit)
+    accuracy = hp.manifest(name)["metrics"]["test"]["accuracy"]
+    runs.append({"method": method, "labelled examples": n, "seed": seed, "target test accuracy": accuracy})
 transfer_table = pd.DataFrame(runs)
 
 # %% [markdown]
@@ -379,21 +371,8 @@ summary.round(4)
 momentum_check = {}
 for momentum in (0.99, 0.9):
     name = f"transfer_scratch_n{len(x_pool)}_seed0" + ("_bn099" if momentum == 0.99 else "")
-    _, history = hp.fit_cached(
-        name,
-        lambda: make_target_model(source_body, "scratch", bn_momentum=momentum),
-        x_pool,
-        y_pool,
-        epochs=epochs_for(len(x_pool)),
-        batch_size=32,
-        seed=0,
-        test_data=(x_target_test, y_target_test),
-        data_key=source_key,
-        return_model=False,
-        keep_model=False,
-        verbose=0,
-        exercise="transfer, going further",
-    )
+    build = functools.partial(make_target_model, source_body, "scratch", bn_momentum=momentum)
+    _, history = hp.fit_cached(name, build, x_pool, y_pool, epochs=epochs_for(len(x_pool)), seed=0, **transfer_fit)
     momentum_check[f"momentum {momentum}"] = {
         "final training accuracy": history["accuracy"][-1],
         "target test accuracy": hp.manifest(name)["metrics"]["test"]["accuracy"],
@@ -433,6 +412,8 @@ hp.check_answer(answer_transfer, max_chars=800)
 pixels = summary["pixels + logistic regression"]
 fine_at_20 = transfer_table.query("method == 'fine-tuning' and `labelled examples` == 20")["target test accuracy"]
 fine_best_from = min((n for n in label_budgets if fine_tuned[n] >= frozen[n]), default=None)
+
+# %%
 hp.show_takeaways(
     f"Frozen MNIST features with a new softmax head reach {frozen[20]:.1%} on other writers' 8x8 digits from only 20 "
     f"labels, {(frozen[20] - scratch[20]) * 100:.0f} points above the same CNN from scratch; the lead is "

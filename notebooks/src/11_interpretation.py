@@ -42,7 +42,7 @@ hp.start_notebook(student)
 # %% [markdown]
 # ## Prepare the data and load the model
 #
-# Notebook 08's final Fashion-MNIST CNN (`fashion_cnn_final`: the
+# Notebook 08's final Fashion-MNIST CNN (`hp.FASHION_CNN_FINAL`: the
 # low-dropout recipe the search in `09_fashion_cnn_search` found, 48, 96 and 192
 # filters computed in bfloat16), trained on 48 000 Fashion-MNIST images; here
 # it only predicts. The file's SHA-256 is checked against its manifest entry
@@ -53,7 +53,7 @@ fashion = hp.image_splits("fashion_mnist")
 x_train, y_train_onehot = fashion["train"]
 x_test, y_test = fashion["test"][0], fashion["test"][1].argmax(axis=1)  # integer labels for the analyses below
 class_names = fashion["class_names"]
-model_name = "fashion_cnn_final"
+model_name = hp.FASHION_CNN_FINAL
 model, history = hp.load_cached(model_name)
 model.summary()
 

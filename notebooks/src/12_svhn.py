@@ -115,16 +115,9 @@ def build_model_1_3() -> keras.Model:
 
 # %%
 dense_epochs, batch_size = 50, 128
+svhn_plan = {"family": "svhn", "train": train_svhn, "batch_size": batch_size}  # every SVHN run
 if svhn is not None:
-    _, history_1_1 = hp.evaluate_or_plan(
-        "model_1_1",
-        build_model_1_1,
-        rgb_split,
-        family="svhn",
-        train=train_svhn,
-        epochs=dense_epochs,
-        batch_size=batch_size,
-    )
+    _, history_1_1 = hp.evaluate_or_plan("model_1_1", build_model_1_1, rgb_split, epochs=dense_epochs, **svhn_plan)
 
 # %%
 if svhn is not None and history_1_1 is not None:
@@ -140,13 +133,7 @@ if svhn is not None and history_1_1 is not None:
 # %%
 if svhn is not None:
     _, history_1_2 = hp.evaluate_or_plan(
-        "model_1_2",
-        build_model_1_2,
-        grey_flat_split,
-        family="svhn",
-        train=train_svhn,
-        epochs=dense_epochs,
-        batch_size=batch_size,
+        "model_1_2", build_model_1_2, grey_flat_split, epochs=dense_epochs, **svhn_plan
     )
 
 # %%
@@ -166,13 +153,7 @@ if svhn is not None and history_1_1 is not None and history_1_2 is not None:
 # %%
 if svhn is not None:
     _, history_1_3 = hp.evaluate_or_plan(
-        "model_1_3",
-        build_model_1_3,
-        grey_flat_split,
-        family="svhn",
-        train=train_svhn,
-        epochs=dense_epochs,
-        batch_size=batch_size,
+        "model_1_3", build_model_1_3, grey_flat_split, epochs=dense_epochs, **svhn_plan
     )
 
 # %%
@@ -224,15 +205,7 @@ print(f"SVHN ConvNet: {build_model_2_1().count_params():,} parameters")
 # %%
 cnn_epochs = 20
 if svhn is not None:
-    _, history_2_1 = hp.evaluate_or_plan(
-        "model_2_1",
-        build_model_2_1,
-        grey_split,
-        family="svhn",
-        train=train_svhn,
-        epochs=cnn_epochs,
-        batch_size=batch_size,
-    )
+    _, history_2_1 = hp.evaluate_or_plan("model_2_1", build_model_2_1, grey_split, epochs=cnn_epochs, **svhn_plan)
 
 # %%
 if svhn is not None and history_2_1 is not None:
@@ -252,14 +225,7 @@ augmented_epochs = 30
 digit_augmentation = hp.make_augmentation(rotate=0.03, zoom=0.1, translate=0.1)  # no flips: a mirrored 2 is no 2
 if svhn is not None:
     model_2_2, history_2_2 = hp.evaluate_or_plan(
-        "model_2_2",
-        build_model_2_1,
-        grey_split,
-        family="svhn",
-        train=train_svhn,
-        epochs=augmented_epochs,
-        batch_size=batch_size,
-        augmentation=digit_augmentation,
+        "model_2_2", build_model_2_1, grey_split, epochs=augmented_epochs, augmentation=digit_augmentation, **svhn_plan
     )
 
 # %%
