@@ -1,16 +1,17 @@
-"""A sweep in one process with 2 threads against 2 worker processes of 1 thread each (a local Dask cluster).
+"""A sweep in one process with 2 threads against 2 worker processes of 1 thread each (local, or a Dask cluster).
 
 Runs the same small sweep of notebook 04's one-hidden-layer MLPs on MNIST
-(widths x seeds, a few epochs each) twice through ``hp.run_sweep``, each time
-into a fresh temporary cache so that everything trains: once serially in this
-process (TensorFlow's default threads), once on a ``distributed.LocalCluster``
-of two worker processes with one TensorFlow thread each. The cluster's start
-(processes importing TensorFlow) is timed apart from the sweep. Prints a
-Markdown table with the speed-up.
+(widths x seeds, a few epochs each) three times through ``hp.run_sweep``, each
+time into a fresh temporary cache so that everything trains: serially in this
+process (TensorFlow's default threads; ``IMGCLS_SWEEP_PROCESSES=1``); on two
+local worker processes of one TensorFlow thread each (``run_sweep``'s default
+on a 2-core machine; starting them is part of the time); and on a
+``distributed.LocalCluster`` of two such processes, given the client (the
+cluster's start is timed apart). Prints a Markdown table with the speed-ups.
 
 Usage::
 
-    python benchmarks/executors.py [--widths 100 300] [--seeds 0 1] [--epochs 3] [--out benchmarks/executors.md]
+    python benchmarks/executors.py [--widths 100 300] [--seeds 0 1] [--epochs 8] [--out benchmarks/executors.md]
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 import helpers as hp  # noqa: E402
 
@@ -36,11 +38,11 @@ def make_mlp(width: int) -> keras.Model:
     return model
 
 
-def timed_sweep(args: argparse.Namespace, data: dict, executor=None) -> float:
-    """Seconds for the sweep to train from an empty cache."""
+def timed_sweep(args: argparse.Namespace, data: dict, executor=None) -> tuple[float, dict]:
+    """Seconds for the sweep to train from an empty cache, and its histories."""
     with tempfile.TemporaryDirectory(prefix="imgcls-sweep-") as folder:
         start = time.perf_counter()
-        hp.run_sweep(
+        _, histories = hp.run_sweep(
             "bench",
             make_mlp,
             args.widths,
@@ -54,27 +56,39 @@ def timed_sweep(args: argparse.Namespace, data: dict, executor=None) -> float:
             mode="train",
             executor=executor,
         )
-        return time.perf_counter() - start
+        return time.perf_counter() - start, histories
+
+
+def largest_difference(histories: dict, reference: dict) -> float:
+    """The largest |difference| of any epoch's value between two sweeps' histories."""
+    return max(
+        float(np.max(np.abs(np.subtract(history[key], reference[job][key]))))
+        for job, history in histories.items()
+        for key in history
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--widths", type=int, nargs="+", default=[100, 300])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     import distributed
 
     data = hp.image_splits("mnist")
-    serial = timed_sweep(args, data)
+    os.environ["IMGCLS_SWEEP_PROCESSES"] = "1"
+    serial, serial_histories = timed_sweep(args, data)
+    os.environ["IMGCLS_SWEEP_PROCESSES"] = "2"
+    local, local_histories = timed_sweep(args, data)
     os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"  # the workers' TensorFlow
     start = time.perf_counter()
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
             client.run(lambda: __import__("helpers"))  # each worker imports TensorFlow and the helpers once
             cluster_start = time.perf_counter() - start
-            parallel = timed_sweep(args, data, client.get_executor())
+            parallel, dask_histories = timed_sweep(args, data, client)
     runs = len(args.widths) * len(args.seeds)
     table = "\n".join(
         [
@@ -84,9 +98,14 @@ def main() -> int:
             "| how | sweep [s] | speed-up |",
             "|---|---|---|",
             f"| one process, TensorFlow's default threads | {serial:.1f} | 1.00x |",
+            f"| 2 local processes x 1 thread, started by run_sweep (default) | {local:.1f} | {serial / local:.2f}x |",
             f"| local Dask cluster, 2 processes x 1 thread | {parallel:.1f} | {serial / parallel:.2f}x |",
             "",
-            f"Starting the cluster (two processes importing TensorFlow) took {cluster_start:.1f} s more.",
+            f"Starting the Dask cluster (two processes importing TensorFlow) took {cluster_start:.1f} s more.",
+            "",
+            "Largest difference of any history value from the one-process sweep: "
+            f"{largest_difference(local_histories, serial_histories):.3g} (local processes), "
+            f"{largest_difference(dask_histories, serial_histories):.3g} (Dask).",
         ]
     )
     print(table)

@@ -184,9 +184,9 @@ installed; it is not a requirement of the suite yet).
 {backends}
 ### A sweep on one process or on two worker processes (`benchmarks/executors.py`)
 
-Whether `hp.run_sweep` should spread its runs over local processes (a Dask
-`LocalCluster`) on this machine: the same sweep, trained from an empty cache
-both ways.
+Whether `hp.run_sweep` should spread its runs over worker processes on this
+machine: the same sweep, trained from an empty cache in one process, on two
+local processes (`run_sweep`'s default on 2 cores) and on a local Dask cluster.
 
 {executors}
 ## 2-3. Re-running each notebook from the cache: wall time and peak memory

@@ -30,6 +30,12 @@ suite) can be steered from outside, e.g. by the test-suite or a grader:
 ``IMGCLS_UNVERIFIED_DOWNLOADS``  ``1``: skip the published checksums of
                           downloads. Only for tests, whose stand-in files
                           cannot match them.
+``IMGCLS_SWEEP_PROCESSES``  how many local processes of one TensorFlow thread
+                          train a sweep's uncached runs; ``1``: one after
+                          another in the notebook's process. Default: the
+                          number of CPU cores, at most 4.
+``IMGCLS_DASK_SCHEDULER`` a Dask scheduler's address (``tcp://host:8786``) that
+                          sweeps send their runs to instead.
 ``KERAS_HOME``            Keras' own setting, read here too: its download
                           cache is ``$KERAS_HOME/datasets`` (else ``~/.keras``).
 ========================  =====================================================
@@ -175,3 +181,21 @@ def current_notebook() -> str:
 def dask_scheduler() -> str:
     """The Dask scheduler ``hp.run_sweep`` sends its runs to (``IMGCLS_DASK_SCHEDULER``), or ``""``: this process."""
     return os.environ.get("IMGCLS_DASK_SCHEDULER", "").strip()
+
+
+class SettingError(OneLineError, ValueError):
+    """An environment switch holds a value the suite cannot use."""
+
+
+def sweep_processes() -> int:
+    """How many local processes (one TensorFlow thread each) train a sweep's uncached runs (``IMGCLS_SWEEP_PROCESSES``).
+
+    1 trains them one after another in this process. The default is the number of CPU cores, at most 4:
+    ``benchmarks/executors.py`` measured two one-thread processes faster than one two-thread process.
+    """
+    value = os.environ.get("IMGCLS_SWEEP_PROCESSES", "").strip()
+    if not value:
+        return max(1, min(os.cpu_count() or 1, 4))
+    if not value.isdigit() or int(value) < 1:
+        raise SettingError(f"IMGCLS_SWEEP_PROCESSES must be a whole number of at least 1, got {value!r}")
+    return int(value)

@@ -1,20 +1,26 @@
 """Parameter sweeps over several seeds, every run through the training cache.
 
-The runs of a sweep are independent, so they can run on a
-``concurrent.futures`` executor: for example a Dask cluster's
-``client.get_executor()``. Every worker then trains through the same cache
-folder (which must be one they all see), and the cache's per-name file lock
-keeps two workers from training the same run.
+The runs of a sweep are independent. Those that must train run on local
+worker processes of one TensorFlow thread each (``IMGCLS_SWEEP_PROCESSES``;
+faster than one process of several threads on the reference machine, see
+``benchmarks/executors.py``), on any ``concurrent.futures`` executor, or on a
+Dask cluster through its ``distributed.Client``. Local processes and a Dask
+client receive the training data once, not once per run. Every worker trains
+through the same cache folder (which must be one they all see), and the
+cache's per-name file lock keeps two workers from training the same run.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import multiprocessing
+import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor
-from typing import Any
+from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
 
+import cloudpickle
 import keras
 import pandas as pd
 from tqdm import tqdm
@@ -22,6 +28,9 @@ from tqdm import tqdm
 from helpers import cache, settings
 from helpers.metrics import runs_table
 from helpers.training import fit_cached
+
+if TYPE_CHECKING:
+    import distributed
 
 
 def run_sweep(
@@ -36,7 +45,7 @@ def run_sweep(
     validation_data: tuple,
     epochs: int,
     batch_size: int,
-    executor: Executor | None = None,
+    executor: Executor | distributed.Client | None = None,
     **fit_kwargs: Any,
 ) -> tuple[pd.DataFrame, dict[tuple[Any, int], dict]]:
     """Train (or load) one model per parameter value and seed.
@@ -54,10 +63,12 @@ def run_sweep(
         validation_data: ``(x_val, y_val)``.
         epochs: Epochs per run.
         batch_size: Batch size.
-        executor: Run the runs on this ``concurrent.futures`` executor (e.g. a Dask
-            ``client.get_executor()``; its workers must see the cache folder and
-            import ``helpers``). ``None``: on the Dask scheduler that
-            ``IMGCLS_DASK_SCHEDULER`` names, else one after another in this process.
+        executor: Run the runs on this ``concurrent.futures`` executor, or on this
+            Dask ``distributed.Client``, which is sent ``x`` and ``y`` once (an
+            executor is sent them with every run). The workers must see the cache
+            folder and import ``helpers``. ``None``: on the Dask scheduler that
+            ``IMGCLS_DASK_SCHEDULER`` names, else on ``IMGCLS_SWEEP_PROCESSES``
+            local processes when more than one run must train (not in smoke mode).
         **fit_kwargs: Passed to :func:`fit_cached`.
 
     Returns:
@@ -71,7 +82,12 @@ def run_sweep(
     # hashes its training data): the handed-in notebook keeps no progress frames. A sweep that trains shows one.
     cache_dir = fit_kwargs.pop("cache_dir", None) or settings.cache_dir()  # workers get it explicitly
     mode = fit_kwargs.pop("mode", None) or settings.cache_mode()
-    all_cached = all(cache.paths(name, cache_dir)["manifest"].is_file() for name in names.values())
+    to_train = [
+        name
+        for name in names.values()
+        if mode == "retrain" or settings.forced_retrain(name) or not cache.paths(name, cache_dir)["manifest"].is_file()
+    ]
+    all_cached = not to_train
     common = {
         "validation_data": validation_data,
         "epochs": epochs,
@@ -85,15 +101,22 @@ def run_sweep(
     with contextlib.ExitStack() as stack:
         scheduler = settings.dask_scheduler()
         if executor is None and scheduler and not all_cached:  # loading needs no cluster
-            executor = stack.enter_context(_scheduler_executor(scheduler))
-        if executor is None:
+            executor = stack.enter_context(_scheduler_client(scheduler))
+        if _is_dask_client(executor):  # the data (validation data too) goes to each worker once; runs refer to it
+            x, y, common = executor.scatter([x, y, common], broadcast=True)
+            executor = executor.get_executor()
+        processes = min(settings.sweep_processes(), len(to_train))
+        if executor is None and processes > 1 and mode != "require" and not settings.smoke_mode():
+            pool = stack.enter_context(_local_processes(processes, x, y, common))
+            builder = cloudpickle.dumps(build_for)  # by value: a notebook's functions are not importable
+            results = pool.map(_held_data_run, names.values(), [builder] * len(jobs), jobs)
+        elif executor is None:
             results = (_sweep_run(names[job], build_for, job, x, y, common) for job in jobs)
         else:
             n = len(jobs)
             results = executor.map(_sweep_run, names.values(), [build_for] * n, jobs, [x] * n, [y] * n, [common] * n)
-        for (value, seed), history in zip(
-            jobs, tqdm(results, desc=prefix, unit="run", total=len(jobs), disable=all_cached)
-        ):
+        progress = tqdm(results, desc=prefix, unit="run", total=len(jobs), disable=all_cached)
+        for history, (value, seed) in zip(progress, jobs):  # the bar first, so that it reaches its total
             histories[(value, seed)] = history
             runs.append({param: value, "seed": seed, "history": history})
     return runs_table(runs), histories
@@ -105,10 +128,41 @@ def _sweep_run(name: str, build_for: Callable[[Any], keras.Model], job: tuple, x
     return fit_cached(name, functools.partial(build_for, value), x, y, seed=seed, **fit)[1]
 
 
+_HELD: dict[str, Any] = {}  # in a local worker process: the sweep's data and fit settings, sent once
+
+
+def _hold(x: Any, y: Any, fit: dict) -> None:
+    """Initialise a local worker: one TensorFlow thread, and the sweep's data kept for all its runs."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    _HELD.update(x=x, y=y, fit=fit)
+
+
+def _held_data_run(name: str, builder: bytes, job: tuple) -> dict:
+    """One run on a local worker, on the data :func:`_hold` kept."""
+    return _sweep_run(name, cloudpickle.loads(builder), job, _HELD["x"], _HELD["y"], _HELD["fit"])
+
+
 @contextlib.contextmanager
-def _scheduler_executor(address: str) -> Iterator[Executor]:
-    """An executor on the Dask scheduler at ``address``, for one sweep."""
+def _local_processes(workers: int, x: Any, y: Any, fit: dict) -> Iterator[Executor]:
+    """``workers`` new processes (spawned: a forked TensorFlow is unsafe) that hold ``x``, ``y`` and ``fit``."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_hold, initargs=(x, y, fit)) as pool:
+        yield pool
+
+
+def _is_dask_client(executor: Any) -> bool:
+    """Whether ``executor`` is a Dask ``distributed.Client`` (checked without importing Dask)."""
+    dask_distributed = sys.modules.get("distributed")
+    return dask_distributed is not None and isinstance(executor, dask_distributed.Client)
+
+
+@contextlib.contextmanager
+def _scheduler_client(address: str) -> Iterator[distributed.Client]:
+    """A client of the Dask scheduler at ``address``, for one sweep."""
     import distributed
 
     with distributed.Client(address) as client:
-        yield client.get_executor()
+        yield client

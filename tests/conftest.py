@@ -11,6 +11,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("IMGCLS_DATA_DIR", ROOT.parent / "shared" / "datasets"))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Sweeps train in this process, where the tests can watch ``fit``; tests/test_sweep_executor.py covers the
+# local worker processes that are the default elsewhere.
+os.environ.setdefault("IMGCLS_SWEEP_PROCESSES", "1")
 
 
 def have_real_data(name: str = "mnist") -> bool:

@@ -1,4 +1,4 @@
-"""A sweep on a local Dask cluster of two worker processes gives the serial results, each run cached once."""
+"""A sweep on local worker processes, or on a local Dask cluster, gives the serial results, each run cached once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import cache, models, sweeps, training
+from helpers import cache, models, settings, sweeps, training
 
 distributed = pytest.importorskip("distributed")
 
@@ -51,14 +51,106 @@ def test_a_sweep_on_two_dask_workers_equals_the_serial_one_and_caches_each_run_o
             before = {p.name: p.read_bytes() for p in (shared / "histories").glob("*.json")}
             again, _ = sweep(shared, client.get_executor())  # every run is cached now: nothing trains
             assert {p.name: p.read_bytes() for p in (shared / "histories").glob("*.json")} == before
+            scattered = []
+            scatter = client.scatter
+            monkeypatch.setattr(client, "scatter", lambda data, **kw: scattered.append(kw) or scatter(data, **kw))
+            _, from_client = sweep(shared, client, prefix="client", widths=(2,))  # the client itself: data sent once
+            assert scattered == [{"broadcast": True}]
             monkeypatch.setenv("IMGCLS_DASK_SCHEDULER", cluster.scheduler_address)  # the one setting
             sweep(shared, prefix="setting", widths=(3,))
-            assert len(cache.list_entries(shared)) == 6
+            assert len(cache.list_entries(shared)) == 8
     dask_runs = sorted(name for name in cache.list_entries(shared) if name.startswith("dask_"))
     assert dask_runs == sorted(cache.list_entries(tmp_path / "serial")) and len(dask_runs) == 4, "each lands once"
     assert set(histories) == set(serial)
+    assert set(from_client) == {(2, 0), (2, 1)}
+    for job, history in from_client.items():
+        np.testing.assert_allclose(history["val_loss"], serial[job]["val_loss"], rtol=1e-4)
     for job, history in serial.items():
         for metric, values in history.items():
             np.testing.assert_allclose(histories[job][metric], values, rtol=1e-4, err_msg=f"{job} {metric}")
     np.testing.assert_allclose(table["best_val_loss"], serial_table["best_val_loss"], rtol=1e-4)
     np.testing.assert_allclose(again["best_val_loss"], serial_table["best_val_loss"], rtol=1e-4)
+
+
+def assert_same_histories(histories: dict, serial: dict) -> None:
+    assert set(histories) == set(serial)
+    for job, history in serial.items():
+        for metric, values in history.items():
+            np.testing.assert_allclose(histories[job][metric], values, rtol=1e-4, err_msg=f"{job} {metric}")
+
+
+def test_a_sweep_on_local_worker_processes_equals_the_serial_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "train")
+    monkeypatch.setenv("IMGCLS_SWEEP_PROCESSES", "1")
+    serial_table, serial = sweep(tmp_path / "serial")
+    monkeypatch.setenv("IMGCLS_SWEEP_PROCESSES", "2")  # the default on a 2-core machine
+    monkeypatch.setattr(training, "_original_fit", lambda *a, **k: pytest.fail("the worker processes train"))
+    table, histories = sweep(tmp_path / "local")
+    assert sorted(cache.list_entries(tmp_path / "local")) == sorted(cache.list_entries(tmp_path / "serial"))
+    assert_same_histories(histories, serial)
+    np.testing.assert_allclose(table["best_val_loss"], serial_table["best_val_loss"], rtol=1e-4)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "local" / "histories").glob("*.json")}
+    monkeypatch.setattr(sweeps, "_local_processes", lambda *a: pytest.fail("all cached: no process is started"))
+    sweep(tmp_path / "local")  # loaded here, nothing rewritten
+    assert {p.name: p.read_bytes() for p in (tmp_path / "local" / "histories").glob("*.json")} == before
+
+
+def test_the_number_of_sweep_processes_is_checked(monkeypatch):
+    monkeypatch.delenv("IMGCLS_SWEEP_PROCESSES")
+    assert 1 <= settings.sweep_processes() <= 4
+    monkeypatch.setenv("IMGCLS_SWEEP_PROCESSES", "3")
+    assert settings.sweep_processes() == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("IMGCLS_SWEEP_PROCESSES", bad)
+        with pytest.raises(settings.SettingError, match="IMGCLS_SWEEP_PROCESSES must be a whole number"):
+            settings.sweep_processes()
+
+
+KERNEL_SWEEP = """
+import helpers as hp
+import keras
+import numpy as np
+from helpers import training
+
+training._original_fit = lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained in the kernel"))
+rng = np.random.default_rng(0)
+x = rng.random((64, 8, 8, 1)).astype("float32")
+y = keras.utils.to_categorical(rng.integers(0, 3, 64), 3)
+
+
+def build(width):  # defined in the notebook: a worker gets it by value (cloudpickle)
+    model = hp.build_mlp((8, 8, 1), [width], num_classes=3)
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+table, _ = hp.run_sweep("kernel", build, [2, 4], x, y, param="width", seeds=[0], validation_data=(x[:16], y[:16]),
+                        epochs=2, batch_size=16)
+print(len(table), "runs")
+"""
+
+
+def test_a_sweep_in_a_notebook_kernel_trains_on_local_processes(tmp_path, monkeypatch):
+    """What a student's cold run of notebook 04 does: worker processes spawned from a Jupyter kernel."""
+    import sys
+
+    import nbformat
+    from conftest import ROOT
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from run_notebooks import project_client
+
+    monkeypatch.setenv("IMGCLS_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "train")
+    monkeypatch.setenv("IMGCLS_SWEEP_PROCESSES", "2")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(KERNEL_SWEEP)])
+    with project_client(nb, ROOT / "notebooks", notebook="99_sweep", timeout=300) as client:
+        client.execute()
+    printed = "".join(out.get("text", "") for out in nb.cells[0].outputs)
+    assert "2 runs" in printed
+    assert "oneDNN" not in printed and "absl" not in printed, (
+        f"workers' TensorFlow start-up reached the notebook:\n{printed}"
+    )
+    entries = cache.list_entries(tmp_path)
+    assert sorted(entries) == ["kernel_width2_seed0", "kernel_width4_seed0"]
+    assert {entry["notebook"] for entry in entries.values()} == {"99_sweep"}, "workers know the notebook"
