@@ -91,6 +91,10 @@ def keep_best_weights(epochs: int) -> keras.callbacks.EarlyStopping:
 
 
 # %%
+mlp_fit = {"validation_data": (x_val, y_val), "epochs": epochs, "batch_size": batch_size, "seed": 0}
+mlp_fit["test_data"] = (x_test, y_test)  # evaluated once, after training, with the best epoch's weights
+
+# %%
 sgd_histories = {}
 for lr in learning_rates:
     _, sgd_histories[lr] = hp.fit_cached(
@@ -98,14 +102,10 @@ for lr in learning_rates:
         lambda: make_mlp_128(keras.optimizers.SGD(learning_rate=lr)),
         x_train,
         y_train,
-        validation_data=(x_val, y_val),
-        epochs=epochs,
-        batch_size=batch_size,
         callbacks=[keep_best_weights(epochs)],
-        test_data=(x_test, y_test),
-        seed=0,
         return_model=False,
         exercise="3.2",
+        **mlp_fit,
     )
 
 # %%
@@ -151,13 +151,9 @@ adam_model, adam_history = hp.fit_cached(
     lambda: make_mlp_128(keras.optimizers.Adam()),
     x_train,
     y_train,
-    validation_data=(x_val, y_val),
-    epochs=epochs,
-    batch_size=batch_size,
     callbacks=[keep_best_weights(epochs)],
-    test_data=(x_test, y_test),
-    seed=0,
     exercise="3.3",
+    **mlp_fit,
 )
 
 # %% [markdown]
@@ -318,13 +314,9 @@ adam_cosine_model, adam_cosine_history = hp.fit_cached(
     lambda: make_mlp_128(keras.optimizers.Adam(learning_rate=cosine_schedule)),
     x_train,
     y_train,
-    validation_data=(x_val, y_val),
-    epochs=epochs,
-    batch_size=batch_size,
     callbacks=[keep_best_weights(epochs)],
-    test_data=(x_test, y_test),
-    seed=0,
     exercise="3.5, going further",
+    **mlp_fit,
 )
 
 # %%

@@ -80,6 +80,7 @@ widths = [10, 30, 100, 300, 1000]
 seeds = [0, 1, 2]
 batch_size = 128
 clean_epochs = 50
+sweep_settings = {"param": "width", "seeds": seeds, "batch_size": batch_size}  # every sweep of this notebook
 
 # %%
 clean_table, clean_histories = hp.run_sweep(
@@ -88,12 +89,10 @@ clean_table, clean_histories = hp.run_sweep(
     widths,
     x_train,
     y_train,
-    param="width",
-    seeds=seeds,
     validation_data=(x_val, y_val),
     epochs=clean_epochs,
-    batch_size=batch_size,
     exercise="4.1",
+    **sweep_settings,
 )
 
 # %% [markdown]
@@ -176,12 +175,10 @@ label_noise_table, label_noise_histories = hp.run_sweep(
     noisy_widths,
     x_train,
     y_train_noisy,
-    param="width",
-    seeds=seeds,
     validation_data=(x_val, y_val),
     epochs=noisy_epochs,
-    batch_size=batch_size,
     exercise="4.3",
+    **sweep_settings,
 )
 
 # %%
@@ -227,12 +224,10 @@ input_noise_table, input_noise_histories = hp.run_sweep(
     noisy_widths,
     x_train_noisy,
     y_train,
-    param="width",
-    seeds=seeds,
     validation_data=(x_val_noisy, y_val),
     epochs=noisy_epochs,
-    batch_size=batch_size,
     exercise="4.4",
+    **sweep_settings,
 )
 
 # %%
