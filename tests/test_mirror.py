@@ -20,7 +20,7 @@ import threading
 import numpy as np
 import pytest
 
-from helpers import data
+from helpers import data, shared_runs
 
 
 @pytest.fixture
@@ -187,9 +187,9 @@ def test_notebook_10_runs_part_4_with_weights_and_svhn_present(mirror, tmp_path,
 
     from helpers import cache
 
-    for kind, path in cache.paths("mnist_cnn_aug", ROOT).items():  # Part 2's source model, from notebook 07
+    for kind, path in cache.paths(shared_runs.MNIST_CNN_AUG, ROOT).items():  # Part 2's source model, from notebook 07
         if kind in ("model", "history", "manifest"):
-            target = cache.paths("mnist_cnn_aug", tmp_path / "cache")[kind]
+            target = cache.paths(shared_runs.MNIST_CNN_AUG, tmp_path / "cache")[kind]
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, target)
     nb = execute(

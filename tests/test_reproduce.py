@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from conftest import ROOT
 
-from helpers import cache, reproduce, settings
+from helpers import cache, reproduce, settings, shared_runs
 
 TOY = """
 import helpers as hp
@@ -81,7 +81,9 @@ def test_entries_map_to_the_notebook_that_made_them():
     assert {n for n in entries if reproduce.making_notebook(n, ROOT) is None} == set()
     assert reproduce.making_notebook("ex4_clean_width10_seed0", ROOT) == "04_width_sweeps"
     assert reproduce.making_notebook("transfer_fine-tuning_n100_seed0", ROOT) == "10_transfer_learning"
-    assert reproduce.making_notebook("ex5_best_dense_aug", ROOT) == "05_regularization", "08 only reads it"
+    assert reproduce.making_notebook(shared_runs.DENSE_RUNS["tuned + augmentation"], ROOT) == "05_regularization", (
+        "08 only reads it"
+    )
     assert reproduce.making_notebook("fashion_cnn_naive_bn", ROOT) == "08_fashion_cnns"
     assert reproduce.making_notebook("no_such_thing", ROOT) is None
 
