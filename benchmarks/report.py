@@ -178,8 +178,7 @@ Why notebook 08's tuned Fashion-MNIST CNN computes in bfloat16.
 
 Which path trains each model family fastest on this machine (issue 22): plain
 TensorFlow `fit`, TensorFlow with `steps_per_execution=32` (the helpers' path),
-the same with XLA (`jit_compile=True`), and Keras on JAX (run when JAX is
-installed; it is not a requirement of the suite yet).
+the same with XLA (`jit_compile=True`), and Keras on JAX.
 
 {backends}
 ### A sweep on one process or on two worker processes (`benchmarks/executors.py`)
