@@ -105,8 +105,9 @@ def run_sweep(
         if _is_dask_client(executor):  # the data (validation data too) goes to each worker once; runs refer to it
             x, y, common = executor.scatter([x, y, common], broadcast=True)
             executor = executor.get_executor()
-        processes = min(settings.sweep_processes(), len(to_train))
-        if executor is None and processes > 1 and mode != "require" and not settings.smoke_mode():
+        local = executor is None and len(to_train) > 1 and mode != "require" and not settings.smoke_mode()
+        processes = min(settings.sweep_processes(), len(to_train)) if local else 1  # read only when it matters
+        if processes > 1:
             pool = stack.enter_context(_local_processes(processes, x, y, common))
             builder = cloudpickle.dumps(build_for)  # by value: a notebook's functions are not importable
             results = pool.map(_held_data_run, names.values(), [builder] * len(jobs), jobs)

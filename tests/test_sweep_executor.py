@@ -37,6 +37,13 @@ def sweep(cache_dir, executor=None, prefix="dask", widths=(2, 4)):
     )
 
 
+def assert_same_histories(histories: dict, serial: dict) -> None:
+    assert set(histories) == set(serial)
+    for job, history in serial.items():
+        for metric, values in history.items():
+            np.testing.assert_allclose(histories[job][metric], values, rtol=1e-4, err_msg=f"{job} {metric}")
+
+
 def test_a_sweep_on_two_dask_workers_equals_the_serial_one_and_caches_each_run_once(tmp_path, monkeypatch):
     monkeypatch.setenv("IMGCLS_CACHE_MODE", "train")
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
@@ -61,22 +68,12 @@ def test_a_sweep_on_two_dask_workers_equals_the_serial_one_and_caches_each_run_o
             assert len(cache.list_entries(shared)) == 8
     dask_runs = sorted(name for name in cache.list_entries(shared) if name.startswith("dask_"))
     assert dask_runs == sorted(cache.list_entries(tmp_path / "serial")) and len(dask_runs) == 4, "each lands once"
-    assert set(histories) == set(serial)
+    assert_same_histories(histories, serial)
     assert set(from_client) == {(2, 0), (2, 1)}
     for job, history in from_client.items():
         np.testing.assert_allclose(history["val_loss"], serial[job]["val_loss"], rtol=1e-4)
-    for job, history in serial.items():
-        for metric, values in history.items():
-            np.testing.assert_allclose(histories[job][metric], values, rtol=1e-4, err_msg=f"{job} {metric}")
     np.testing.assert_allclose(table["best_val_loss"], serial_table["best_val_loss"], rtol=1e-4)
     np.testing.assert_allclose(again["best_val_loss"], serial_table["best_val_loss"], rtol=1e-4)
-
-
-def assert_same_histories(histories: dict, serial: dict) -> None:
-    assert set(histories) == set(serial)
-    for job, history in serial.items():
-        for metric, values in history.items():
-            np.testing.assert_allclose(histories[job][metric], values, rtol=1e-4, err_msg=f"{job} {metric}")
 
 
 def test_a_sweep_on_local_worker_processes_equals_the_serial_one(tmp_path, monkeypatch):
