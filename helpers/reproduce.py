@@ -1,12 +1,12 @@
 """Retrain cached entries from their recorded configuration and compare: the grader's random tests.
 
 ``./verify.sh --reproduce PATTERN`` (or ``--reproduce-sample K``) reads from
-each matching entry's manifest the notebook that made it, runs that notebook on a scratch copy
-of the cache with ``IMGCLS_RETRAIN`` naming exactly those entries (everything
-else loads from the copy), and compares the retrained histories and metrics
-with the recorded ones. The committed cache is never written. This also covers
-history-only entries (notebook 10's transfer sweep), whose numbers no stored
-model can confirm.
+each matching entry's manifest the notebook that made it and the Keras backend
+that trained it, removes those entries from a scratch copy of the cache, runs
+the notebook on that backend against the copy (everything else loads from it),
+and compares the retrained histories and metrics with the recorded ones. The
+committed cache is never written. This also covers history-only entries
+(notebook 10's transfer sweep), whose numbers no stored model can confirm.
 
 Retraining with the recorded seed on this machine gave identical curves for
 notebook 02's and 03's MNIST runs; one of notebook 10's 100-image transfer runs
@@ -16,6 +16,7 @@ differed by one of its training images in one epoch's training accuracy
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import shutil
@@ -38,6 +39,19 @@ def making_notebook(name: str, cache_dir: Path) -> str | None:
     return notebook if notebook and source.is_file() else None
 
 
+def recorded_backend(name: str, cache_dir: Path) -> str | None:
+    """The Keras backend that trained ``name`` (``versions.backend`` in its manifest), if recorded."""
+    entry = cache.read_manifest(cache.paths(name, cache_dir)["manifest"]) or {}
+    return entry.get("versions", {}).get("backend")
+
+
+def _missing_backend(backend: str | None) -> str | None:
+    """Why ``backend`` cannot retrain here, or None when it can (or none was recorded)."""
+    if backend is None or importlib.util.find_spec(backend) is not None:
+        return None
+    return f"it was trained on Keras' {backend} backend, which is not installed here: pip install -r requirements.txt"
+
+
 def _differences(recorded: dict, history: dict, new_entry: dict, new_history: dict) -> tuple[float, str]:
     """The largest |difference| between two runs' histories and recorded metrics, and where it is."""
     if set(history) != set(new_history) or any(len(history[k]) != len(new_history[k]) for k in history):
@@ -56,18 +70,20 @@ def _differences(recorded: dict, history: dict, new_entry: dict, new_history: di
 def reproduce(names: list[str], *, cache_dir: Path | None = None) -> list[tuple[str, str, float, str]]:
     """Retrain ``names`` on a scratch copy of the cache; return ``(name, status, max |Δ|, detail)`` rows."""
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
-    groups: dict[str, list[str]] = {}
+    groups: dict[tuple[str, str | None], list[str]] = {}
     rows = []
     for name in names:
-        notebook = making_notebook(name, root)
+        notebook, backend = making_notebook(name, root), recorded_backend(name, root)
         if notebook is None:
             rows.append((name, "FAIL", float("nan"), "its manifest names no notebook of this project that made it"))
+        elif _missing_backend(backend):
+            rows.append((name, "FAIL", float("nan"), _missing_backend(backend)))
         else:
-            groups.setdefault(notebook, []).append(name)
+            groups.setdefault((notebook, backend), []).append(name)
     sys.path.insert(0, str(settings.project_root() / "scripts"))  # the runner stays a script: no TensorFlow import
     from run_notebooks import execute_to
 
-    for notebook, members in groups.items():
+    for (notebook, backend), members in groups.items():
         with tempfile.TemporaryDirectory(prefix="imgcls-reproduce-") as scratch:
             scratch = Path(scratch)
             for folder in (f for f in ("saved_models", "histories") if (root / f).is_dir()):
@@ -75,13 +91,17 @@ def reproduce(names: list[str], *, cache_dir: Path | None = None) -> list[tuple[
             for name in members:  # the entries to retrain are removed from the scratch copy
                 for kind in ("model", "history", "manifest"):
                     cache.paths(name, scratch)[kind].unlink(missing_ok=True)
-            saved = {k: os.environ.get(k) for k in ("IMGCLS_CACHE_DIR", "IMGCLS_CACHE_MODE", "IMGCLS_PARTIAL_DIR")}
+            keys = ("IMGCLS_CACHE_DIR", "IMGCLS_CACHE_MODE", "IMGCLS_PARTIAL_DIR", "KERAS_BACKEND")
+            saved = {k: os.environ.get(k) for k in keys}
             os.environ.update(
                 IMGCLS_CACHE_DIR=str(scratch), IMGCLS_CACHE_MODE="train", IMGCLS_PARTIAL_DIR=str(scratch / "partial")
             )
+            if backend:  # the kernel trains on the backend the entries were trained on
+                os.environ["KERAS_BACKEND"] = backend
             try:
                 source = settings.project_root() / "notebooks" / f"{notebook}.ipynb"
-                print(f"[reproduce] {notebook}: retraining {', '.join(members)}", flush=True)
+                on = f" on {backend}" if backend else ""
+                print(f"[reproduce] {notebook}{on}: retraining {', '.join(members)}", flush=True)
                 execute_to(source, scratch / f"{notebook}.ipynb")
             except Exception as err:  # the notebook failed: every member fails, with the cell's error
                 rows += [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import keras
+
 from helpers import settings
 
 MODE_WORDS = {
@@ -23,7 +25,9 @@ def start_notebook(student: str = "", *, stop_training: bool = False) -> None:
     mode = settings.cache_mode()
     who = student.strip() or '(not filled in: set student = "Name (ID)" above, or ./run.sh --student)'
     print(f"Student: {who}")
-    print(f"This run {MODE_WORDS[mode]} (cache mode {mode}).")
+    print(
+        f"This run {MODE_WORDS[mode]} (cache mode {mode}), on Keras {keras.__version__} with {keras.config.backend()}."
+    )
     long_runs = settings.long_runs_requested()  # checked here, so a misspelt --train fails at once
     if long_runs and mode != "require":
         print(f"Long runs asked for: {', '.join(sorted(long_runs))} (trained when not cached, after a time estimate).")

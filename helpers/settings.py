@@ -188,14 +188,17 @@ class SettingError(OneLineError, ValueError):
 
 
 def sweep_processes() -> int:
-    """How many local processes (one TensorFlow thread each) train a sweep's uncached runs (``IMGCLS_SWEEP_PROCESSES``).
+    """How many local processes (one thread each) train a sweep's uncached runs (``IMGCLS_SWEEP_PROCESSES``).
 
-    1 trains them one after another in this process. The default is the number of CPU cores, at most 4:
-    ``benchmarks/executors.py`` measured two one-thread processes faster than one two-thread process.
+    1 trains them one after another in this process. The default on TensorFlow is the number of CPU cores,
+    at most 4, and on JAX 1: ``benchmarks/executors.py`` measured two one-thread processes faster than one
+    two-thread process on TensorFlow, and slower on JAX.
     """
     value = os.environ.get("IMGCLS_SWEEP_PROCESSES", "").strip()
     if not value:
-        return max(1, min(os.cpu_count() or 1, 4))
+        import keras
+
+        return 1 if keras.config.backend() == "jax" else max(1, min(os.cpu_count() or 1, 4))
     if not value.isdigit() or int(value) < 1:
         raise SettingError(f"IMGCLS_SWEEP_PROCESSES must be a whole number of at least 1, got {value!r}")
     return int(value)

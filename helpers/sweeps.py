@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing
+import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -133,12 +135,27 @@ _HELD: dict[str, Any] = {}  # in a local worker process: the sweep's data and fi
 
 
 def _hold(x: Any, y: Any, fit: dict) -> None:
-    """Initialise a local worker: one TensorFlow thread, and the sweep's data kept for all its runs."""
-    import tensorflow as tf
+    """Initialise a local worker: one thread, and the sweep's data kept for all its runs.
 
-    tf.config.threading.set_intra_op_parallelism_threads(1)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    TensorFlow's threads are set here; JAX's by ``XLA_FLAGS`` when the worker starts (:func:`_local_processes`).
+    """
+    if keras.config.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     _HELD.update(x=x, y=y, fit=fit)
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    """End this worker when the process that started it ends (a killed or restarted notebook kernel).
+
+    Without this, a worker would finish its run and the runs already queued for it, using the cores and
+    writing cache entries, after the kernel that asked for them is gone.
+    """
+    multiprocessing.parent_process().join()
+    os._exit(1)
 
 
 def _held_data_run(name: str, builder: bytes, job: tuple) -> dict:
@@ -150,8 +167,17 @@ def _held_data_run(name: str, builder: bytes, job: tuple) -> dict:
 def _local_processes(workers: int, x: Any, y: Any, fit: dict) -> Iterator[Executor]:
     """``workers`` new processes (spawned: a forked TensorFlow is unsafe) that hold ``x``, ``y`` and ``fit``."""
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_hold, initargs=(x, y, fit)) as pool:
-        yield pool
+    flags = os.environ.get("XLA_FLAGS")  # the workers' JAX, if Keras runs on it: one thread, set before it starts
+    if keras.config.backend() == "jax":
+        os.environ["XLA_FLAGS"] = f"{flags or ''} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    try:
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_hold, initargs=(x, y, fit)) as pool:
+            yield pool  # the workers start on the first submissions, in this block
+    finally:
+        if flags is None:
+            os.environ.pop("XLA_FLAGS", None)
+        else:
+            os.environ["XLA_FLAGS"] = flags
 
 
 def _is_dask_client(executor: Any) -> bool:

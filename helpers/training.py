@@ -46,6 +46,8 @@ VALIDATION_BATCH_SIZE = 1024
 #: Resume state is saved after an epoch when this many seconds have passed since
 #: the last save, so short epochs do not pay for a full model save each time.
 CHECKPOINT_EVERY_SECONDS = 30.0
+#: (manifest path, key) of the runs this process trained: a retrain mode retrains a run once, a second call loads it.
+_RETRAINED: set[tuple[str, str]] = set()
 
 
 class TrainingForbidden(OneLineError, RuntimeError):
@@ -366,6 +368,7 @@ def fit_cached(
 
     entry = cache.read_manifest(p["manifest"])
     wants_retrain = mode == "retrain" or (mode == "train" and settings.forced_retrain(name))
+    wants_retrain = wants_retrain and (str(p["manifest"]), digest) not in _RETRAINED  # each run once per process
     if entry is not None and not wants_retrain:
         if entry.get("fingerprint") != digest and not entry.get("key_version"):  # only then: is it a v1 key?
             if entry.get("fingerprint") == fingerprint.spec_digest(fingerprint.legacy_spec(model, spec)):
@@ -430,6 +433,8 @@ def fit_cached(
             keep_model,
         )
         model, history = _train(job, model)
+        if wants_retrain:
+            _RETRAINED.add((str(p["manifest"]), digest))
         return (model if return_model else None), history
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -36,6 +37,11 @@ for seed in (0, 1):
 @pytest.fixture
 def toy_project(tmp_path, monkeypatch):
     """A project with one notebook that makes two history-only entries, run once into its cache."""
+    return make_toy_project(tmp_path, monkeypatch)
+
+
+def make_toy_project(tmp_path, monkeypatch):
+    """The toy project, its notebook run once (on the kernel's default backend, or ``KERAS_BACKEND``)."""
     import sys
 
     project = tmp_path / "project"
@@ -96,3 +102,25 @@ def test_an_entry_whose_manifest_names_no_notebook_is_refused(toy_project):
     rows = reproduce.reproduce(["toy_run_seed0"], cache_dir=toy_project)
     assert [(name, status) for name, status, _, _ in rows] == [("toy_run_seed0", "FAIL")]
     assert "names no notebook" in rows[0][3]
+
+
+def test_an_entry_is_retrained_on_the_backend_that_trained_it(tmp_path, monkeypatch, capsys):
+    """Entries trained on JAX are retrained on JAX even when the grader's default backend is TensorFlow."""
+    pytest.importorskip("jax")
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    project = make_toy_project(tmp_path, monkeypatch)
+    assert reproduce.recorded_backend("toy_run_seed0", project) == "jax"
+    monkeypatch.delenv("KERAS_BACKEND")  # on TensorFlow, other initial weights would give other curves
+    rows = reproduce.reproduce(["toy_run_seed0"], cache_dir=project)
+    assert [(name, status) for name, status, _, _ in rows] == [("toy_run_seed0", "REPRODUCED")], rows
+    assert "99_toy on jax: retraining toy_run_seed0" in capsys.readouterr().out
+    assert "KERAS_BACKEND" not in os.environ, "the backend is set for the reproducing kernel only"
+
+
+def test_an_entry_trained_on_a_backend_missing_here_is_one_clear_row(toy_project):
+    path = cache.paths("toy_run_seed0", toy_project)["manifest"]
+    entry = json.loads(path.read_text())
+    path.write_text(json.dumps({**entry, "versions": {**entry["versions"], "backend": "no_such_backend"}}))
+    rows = reproduce.reproduce(["toy_run_seed0"], cache_dir=toy_project)
+    assert [(name, status) for name, status, _, _ in rows] == [("toy_run_seed0", "FAIL")]
+    assert rows[0][3].startswith("it was trained on Keras' no_such_backend backend, which is not installed here")

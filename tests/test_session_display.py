@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 import pandas as pd
 import pytest
 
@@ -24,6 +25,7 @@ def test_first_lines_say_who_and_what_the_cache_does(env_mode, stop_training, wo
     student, mode = capsys.readouterr().out.splitlines()
     assert student == "Student: Ada Lovelace (s1234567)"
     assert words in mode and settings.cache_mode() in mode
+    assert mode.endswith(f"on Keras {keras.__version__} with {keras.config.backend()}."), "the backend it ran on"
 
 
 def test_an_empty_student_says_how_to_fill_it_in(capsys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import keras
 import numpy as np
 import pytest
@@ -94,7 +96,9 @@ def test_a_sweep_on_local_worker_processes_equals_the_serial_one(tmp_path, monke
 
 def test_the_number_of_sweep_processes_is_checked(monkeypatch):
     monkeypatch.delenv("IMGCLS_SWEEP_PROCESSES")
-    assert 1 <= settings.sweep_processes() <= 4
+    assert settings.sweep_processes() == min(os.cpu_count(), 4), "TensorFlow: one process per core, at most 4"
+    monkeypatch.setattr(keras.config, "backend", lambda: "jax")
+    assert settings.sweep_processes() == 1, "JAX: the notebook's process (benchmarks/executors.py measured it faster)"
     monkeypatch.setenv("IMGCLS_SWEEP_PROCESSES", "3")
     assert settings.sweep_processes() == 3
     for bad in ("0", "two", "-1"):
@@ -125,6 +129,59 @@ table, _ = hp.run_sweep("kernel", build, [2, 4], x, y, param="width", seeds=[0],
                         epochs=2, batch_size=16)
 print(len(table), "runs")
 """
+
+
+def _worker_environment(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def test_local_workers_on_jax_run_one_thread_and_the_setting_is_undone(monkeypatch):
+    monkeypatch.setenv("XLA_FLAGS", "--xla_dump_to=/nowhere")
+    with sweeps._local_processes(1, X, Y, {}) as pool:  # TensorFlow: JAX's flags are left alone
+        assert pool.submit(_worker_environment, "XLA_FLAGS").result(timeout=120) == "--xla_dump_to=/nowhere"
+    monkeypatch.setattr(keras.config, "backend", lambda: "jax")  # what the pool sees in a JAX kernel
+    with sweeps._local_processes(1, X, Y, {}) as pool:
+        flags = pool.submit(_worker_environment, "XLA_FLAGS").result(timeout=120)
+    assert flags.startswith("--xla_dump_to=/nowhere") and flags.endswith("intra_op_parallelism_threads=1"), flags
+    assert "--xla_cpu_multi_thread_eigen=false" in flags
+    assert os.environ["XLA_FLAGS"] == "--xla_dump_to=/nowhere", "this process's own flags are restored"
+
+
+ORPHANED_WORKER = """
+import os, signal, time
+import numpy as np
+from helpers import sweeps
+
+with sweeps._local_processes(1, np.zeros(1), np.zeros(1), {}) as pool:
+    print(pool.submit(os.getpid).result(timeout=120), flush=True)
+    pool.submit(time.sleep, 300)  # a long run, and the kernel that asked for it is killed meanwhile
+    time.sleep(1)
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_local_worker_ends_when_the_kernel_that_started_it_is_killed():
+    import subprocess
+    import sys
+    import time
+
+    import psutil
+
+    kernel = subprocess.Popen([sys.executable, "-c", ORPHANED_WORKER], stdout=subprocess.PIPE, text=True)
+    worker = int(kernel.stdout.readline())
+    kernel.wait(timeout=120)
+    kernel.stdout.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if psutil.Process(worker).status() == psutil.STATUS_ZOMBIE:
+                break
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.5)
+    else:
+        psutil.Process(worker).kill()
+        pytest.fail("the worker still ran 30 s after its kernel was killed")
 
 
 def test_a_sweep_in_a_notebook_kernel_trains_on_local_processes(tmp_path, monkeypatch):

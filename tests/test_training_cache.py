@@ -174,6 +174,9 @@ def test_every_training_path_is_forbidden_in_require_mode(cache_dir, train, monk
 def test_retrain_mode_and_pattern_force_training(cache_dir, monkeypatch, fit_counter):
     run()
     run(mode="retrain")
+    run(mode="retrain")  # the same run again in this process (a notebook that reads it twice): loaded, not retrained
+    assert fit_counter == [2, 2]
+    monkeypatch.setattr(training, "_RETRAINED", set())  # as in a new process
     monkeypatch.setenv("IMGCLS_RETRAIN", "other,m*")
     run()
     assert fit_counter == [2, 2, 2]
