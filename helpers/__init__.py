@@ -96,7 +96,7 @@ from helpers.prepare import (
 from helpers.session import start_notebook
 from helpers.settings import set_cache_mode
 from helpers.shared_runs import DENSE_RUNS, FASHION_CNN_FINAL, MNIST_CNN_AUG
-from helpers.sweeps import run_sweep
+from helpers.sweeps import run_sweep, train_runs
 from helpers.training import TrainingForbidden, fit_cached
 
 # What notebooks use as ``hp.<name>`` (a test checks that each is used), plus the errors they may catch.
@@ -133,6 +133,7 @@ __all__ = [
     "warmup_cosine",
     "fit_cached",
     "run_sweep",
+    "train_runs",
     "load_cached",
     "manifest",
     "set_cache_mode",

@@ -74,10 +74,11 @@ def reproduce(names: list[str], *, cache_dir: Path | None = None) -> list[tuple[
     rows = []
     for name in names:
         notebook, backend = making_notebook(name, root), recorded_backend(name, root)
+        missing = _missing_backend(backend)
         if notebook is None:
             rows.append((name, "FAIL", float("nan"), "its manifest names no notebook of this project that made it"))
-        elif _missing_backend(backend):
-            rows.append((name, "FAIL", float("nan"), _missing_backend(backend)))
+        elif missing:
+            rows.append((name, "FAIL", float("nan"), missing))
         else:
             groups.setdefault((notebook, backend), []).append(name)
     sys.path.insert(0, str(settings.project_root() / "scripts"))  # the runner stays a script: no TensorFlow import

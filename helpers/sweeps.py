@@ -18,7 +18,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -80,49 +80,123 @@ def run_sweep(
     runs, histories = [], {}
     jobs = [(value, seed) for value in values for seed in seeds]
     names = {job: f"{prefix}_{param}{job[0]}_seed{job[1]}" for job in jobs}
-    # A sweep whose runs all have a cache entry shows no bar (loading 39 entries takes about 35 s, since each
-    # hashes its training data): the handed-in notebook keeps no progress frames. A sweep that trains shows one.
     cache_dir = fit_kwargs.pop("cache_dir", None) or settings.cache_dir()  # workers get it explicitly
     mode = fit_kwargs.pop("mode", None) or settings.cache_mode()
-    to_train = [
-        name
-        for name in names.values()
-        if mode == "retrain" or settings.forced_retrain(name) or not cache.paths(name, cache_dir)["manifest"].is_file()
-    ]
-    all_cached = not to_train
-    common = {
-        "validation_data": validation_data,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "return_model": False,
-        "verbose": 0,
-        "cache_dir": str(cache_dir),
-        "mode": mode,
-        **fit_kwargs,
-    }
-    with contextlib.ExitStack() as stack:
-        scheduler = settings.dask_scheduler()
-        if executor is None and scheduler and not all_cached:  # loading needs no cluster
-            executor = stack.enter_context(_scheduler_client(scheduler))
-        if _is_dask_client(executor):  # the data (validation data too) goes to each worker once; runs refer to it
-            x, y, common = executor.scatter([x, y, common], broadcast=True)
-            executor = executor.get_executor()
-        local = executor is None and len(to_train) > 1 and mode != "require" and not settings.smoke_mode()
-        processes = min(settings.sweep_processes(), len(to_train)) if local else 1  # read only when it matters
-        if processes > 1:
-            pool = stack.enter_context(_local_processes(processes, x, y, common))
+    to_train = _to_train(names.values(), cache_dir, mode)
+    common = _common_fit(validation_data=validation_data, epochs=epochs, batch_size=batch_size, **fit_kwargs)
+    common.update(cache_dir=str(cache_dir), mode=mode)
+    with _placement(executor, to_train, mode, [x, y, common]) as (where, pool, (x, y, common)):
+        if where == "local":
             builder = cloudpickle.dumps(build_for)  # by value: a notebook's functions are not importable
             results = pool.map(_held_data_run, names.values(), [builder] * len(jobs), jobs)
-        elif executor is None:
+        elif where == "here":
             results = (_sweep_run(names[job], build_for, job, x, y, common) for job in jobs)
         else:
             n = len(jobs)
-            results = executor.map(_sweep_run, names.values(), [build_for] * n, jobs, [x] * n, [y] * n, [common] * n)
-        progress = tqdm(results, desc=prefix, unit="run", total=len(jobs), disable=all_cached)
-        for history, (value, seed) in zip(progress, jobs):  # the bar first, so that it reaches its total
+            results = pool.map(_sweep_run, names.values(), [build_for] * n, jobs, [x] * n, [y] * n, [common] * n)
+        for history, (value, seed) in zip(_progress(results, prefix, len(jobs), to_train), jobs):
             histories[(value, seed)] = history
             runs.append({param: value, "seed": seed, "history": history})
     return runs_table(runs), histories
+
+
+def train_runs(
+    runs: Mapping[str, Mapping[str, Any]],
+    *,
+    desc: str = "runs",
+    executor: Executor | distributed.Client | None = None,
+    local_processes: bool = True,
+    **fit_kwargs: Any,
+) -> dict[str, dict]:
+    """Train (or load) independent runs that each have their own data, where :func:`run_sweep` would.
+
+    For a grid whose runs differ in more than one parameter value, such as
+    notebook 10's transfer grid (method x labelled subset x seed). Each run's
+    data travels with it, so this suits small data; the shared settings go to
+    each worker once.
+
+    Args:
+        runs: Per cache name, that run's own :func:`fit_cached` arguments:
+            ``build`` (returns a compiled model), ``x``, ``y`` and any others
+            (``epochs``, ``seed``, ...).
+        desc: Label of the progress bar, shown only when something trains.
+        executor: As for :func:`run_sweep`.
+        local_processes: Whether runs may go to local worker processes when no
+            executor is given (``False``: in this process, unless a Dask
+            scheduler is set).
+        **fit_kwargs: :func:`fit_cached` arguments every run shares.
+
+    Returns:
+        Each run's history, by cache name, in the order of ``runs``.
+    """
+    names = list(runs)
+    cache_dir = fit_kwargs.pop("cache_dir", None) or settings.cache_dir()
+    mode = fit_kwargs.pop("mode", None) or settings.cache_mode()
+    to_train = _to_train(names, cache_dir, mode)
+    common = _common_fit(**fit_kwargs)
+    common.update(cache_dir=str(cache_dir), mode=mode)
+    specs = [dict(runs[name]) for name in names]
+    held = [None, None, common]
+    with _placement(executor, to_train, mode, held, local_processes) as (where, pool, (_, _, common)):
+        if where == "local":
+            results = pool.map(_held_fit_run, names, [cloudpickle.dumps(spec) for spec in specs])
+        elif where == "here":
+            results = (_fit_run(name, spec, common) for name, spec in zip(names, specs))
+        else:
+            results = pool.map(_fit_run, names, specs, [common] * len(names))
+        return dict(zip(names, _progress(results, desc, len(names), to_train)))
+
+
+def _to_train(names: Iterable[str], cache_dir: str | os.PathLike, mode: str) -> list[str]:
+    """The runs among ``names`` that must train: not cached, or retrained."""
+    return [
+        name
+        for name in names
+        if mode == "retrain" or settings.forced_retrain(name) or not cache.paths(name, cache_dir)["manifest"].is_file()
+    ]
+
+
+def _common_fit(**fit_kwargs: Any) -> dict:
+    """The :func:`fit_cached` arguments every run of a sweep shares: no model back, no Keras progress bars."""
+    return {**fit_kwargs, "return_model": False, "verbose": 0}
+
+
+def _progress(results: Iterable[dict], desc: str, total: int, to_train: list[str]) -> Iterable[dict]:
+    """``results`` behind a progress bar, shown only when some run trains.
+
+    A sweep whose runs all have a cache entry shows no bar (loading 39 entries takes about 35 s, since each
+    hashes its training data): the handed-in notebook keeps no progress frames.
+    """
+    return tqdm(results, desc=desc, unit="run", total=total, disable=not to_train)
+
+
+@contextlib.contextmanager
+def _placement(
+    executor: Any, to_train: list[str], mode: str, held: list, local_processes: bool = True
+) -> Iterator[tuple[str, Any, list]]:
+    """Where a sweep's runs go, and the data every run shares (``held``), sent there once where possible.
+
+    Yields:
+        ``(where, pool, held)``: ``"local"`` and a pool of new local processes that hold ``held``;
+        ``"executor"`` and the executor to map runs on (for a Dask client, ``held`` scattered to
+        every worker); or ``"here"`` and ``None``: in this process.
+    """
+    with contextlib.ExitStack() as stack:
+        scheduler = settings.dask_scheduler()
+        if executor is None and scheduler and to_train:  # loading needs no cluster
+            executor = stack.enter_context(_scheduler_client(scheduler))
+        if _is_dask_client(executor):  # the data (validation data too) goes to each worker once; runs refer to it
+            held = executor.scatter(held, broadcast=True)
+            executor = executor.get_executor()
+        if executor is not None:
+            yield "executor", executor, held
+            return
+        local = local_processes and len(to_train) > 1 and mode != "require" and not settings.smoke_mode()
+        processes = min(settings.sweep_processes(), len(to_train)) if local else 1  # read only when it matters
+        if processes > 1:
+            yield "local", stack.enter_context(_local_processes(processes, *held)), held
+        else:
+            yield "here", None, held
 
 
 def _sweep_run(name: str, build_for: Callable[[Any], keras.Model], job: tuple, x: Any, y: Any, fit: dict) -> dict:
@@ -161,6 +235,18 @@ def _exit_with_parent() -> None:
 def _held_data_run(name: str, builder: bytes, job: tuple) -> dict:
     """One run on a local worker, on the data :func:`_hold` kept."""
     return _sweep_run(name, cloudpickle.loads(builder), job, _HELD["x"], _HELD["y"], _HELD["fit"])
+
+
+def _fit_run(name: str, spec: dict, fit: dict) -> dict:
+    """One run of :func:`train_runs` (in this process or on a worker): its history, trained or loaded."""
+    own = dict(spec)
+    build, x, y = own.pop("build"), own.pop("x"), own.pop("y")
+    return fit_cached(name, build, x, y, **fit, **own)[1]
+
+
+def _held_fit_run(name: str, spec: bytes) -> dict:
+    """One run of :func:`train_runs` on a local worker, with the shared settings :func:`_hold` kept."""
+    return _fit_run(name, cloudpickle.loads(spec), _HELD["fit"])
 
 
 @contextlib.contextmanager

@@ -43,18 +43,14 @@ def texts(notebook: nbformat.NotebookNode) -> list[str]:
 
 def test_a_jax_trained_notebook_serves_on_tensorflow(monkeypatch):
     """Notebook 03, trained on JAX, in grading mode on a TensorFlow kernel: all cache hits, outputs unchanged."""
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from run_notebooks import project_client
+    from test_notebooks import execute
 
     names = ["ex3_adam", "ex3_adam_cosine_all_training_data"]
     assert {cache.manifest(name, ROOT)["versions"]["backend"] for name in names} == {"jax"}
+    path = ROOT / "notebooks" / "03_optimizers.ipynb"
+    committed = nbformat.read(path, 4)
     env = {"KERAS_BACKEND": "tensorflow", "IMGCLS_CACHE_MODE": "require", "IMGCLS_CACHE_DIR": str(ROOT)}
-    for key, value in {**env, "IMGCLS_DATA_DIR": str(SHARED_DATA), "IMGCLS_OFFLINE": "1"}.items():
-        monkeypatch.setenv(key, value)
-    committed = nbformat.read(ROOT / "notebooks" / "03_optimizers.ipynb", 4)
-    nb = nbformat.read(ROOT / "notebooks" / "03_optimizers.ipynb", 4)
-    with project_client(nb, ROOT / "notebooks", notebook="03_optimizers", timeout=900) as client:
-        client.execute()  # raises on any error: in grading mode a call to fit is one
+    nb = execute(path, monkeypatch, stop_on_error=True, **env)  # in grading mode a call to fit is an error
     ran, expected = texts(nb), texts(committed)
     assert "with tensorflow." in ran[0] and "with jax." in expected[0], "the first output names the backend"
     assert [ran[0].replace("tensorflow", "jax"), *ran[1:]] == expected

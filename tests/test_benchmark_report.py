@@ -91,3 +91,34 @@ def test_backend_table_gives_speed_ups_over_plain_tf_and_shares_of_the_matmul_pe
     assert "200 GFLOP/s; JAX's: 100 GFLOP/s" in text
     cnn = backends.build("cnn")
     assert [layer.filters for layer in cnn.layers if isinstance(layer, keras.layers.Conv2D)] == [32, 32, 64, 64, 128]
+
+
+def test_cold_table_adds_measured_wall_times_and_manifest_sums_and_checks_the_goal():
+    report = _load_report()
+    entries = {
+        "a1": {"notebook": "02_x", "training_seconds": 600.0, "versions": {"backend": "tensorflow"}},
+        "a2": {"notebook": "02_x", "training_seconds": 1200.0, "versions": {"backend": "tensorflow"}},
+        "b": {"notebook": "03_y", "training_seconds": 3000.0, "versions": {"backend": "jax"}},
+        "c": {"notebook": report.APPENDIX, "training_seconds": 60000.0, "versions": {"backend": "tensorflow"}},
+    }
+    cold = {"02_x": {"minutes": 12.5, "measured": "2026-12-02", "same_test_metrics": 2, "compared": 2}}
+    table = report.training_time_table(entries, cold)
+    assert "| 02_x | tensorflow | 2 | 30.0 | 12.5 (2026-12-02) | 2 of 2 |" in table
+    assert "| 03_y | jax | 1 | 50.0 | - | - |" in table
+    assert "**62.5** (1 of 2 notebooks measured cold; goal 120: met)" in table, "cold where measured, else the sum"
+    assert "| **total** | | **4** | **1080.0** | | |" in table
+    cold["02_x"]["minutes"] = 71.0
+    assert "**121.0** (1 of 2 notebooks measured cold; goal 120: not met)" in report.training_time_table(entries, cold)
+
+
+def test_cold_benchmark_counts_runs_with_exactly_the_committed_test_metrics():
+    spec = importlib.util.spec_from_file_location("cold", ROOT / "benchmarks" / "cold.py")
+    cold = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cold)
+    committed = {name: {"metrics": {"test": {"accuracy": 0.9, "loss": 0.3}}} for name in ("a", "b", "c")}
+    trained = {
+        "a": {"metrics": {"test": {"accuracy": 0.9, "loss": 0.3}}},
+        "b": {"metrics": {"test": {"accuracy": 0.9, "loss": 0.30001}}},  # one metric off
+        "new": {"metrics": {"test": {"accuracy": 0.5, "loss": 1.0}}},  # nothing committed to compare with
+    }
+    assert cold.same_test_metrics(trained, committed) == (1, 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 import keras
@@ -92,6 +93,71 @@ def test_a_sweep_on_local_worker_processes_equals_the_serial_one(tmp_path, monke
     monkeypatch.setattr(sweeps, "_local_processes", lambda *a: pytest.fail("all cached: no process is started"))
     sweep(tmp_path / "local")  # loaded here, nothing rewritten
     assert {p.name: p.read_bytes() for p in (tmp_path / "local" / "histories").glob("*.json")} == before
+
+
+BODY = models.build_mlp((8, 8, 1), [3], num_classes=3).layers[:-1]  # trained layers a grid's builders close over
+
+
+def build_on_body(layers: list, pretrained: bool) -> keras.Model:
+    """Like notebook 10's target models: a copy of ``layers`` (their weights, or new ones) and a new head."""
+    from helpers import transfer
+
+    body = transfer.copy_body(layers, (8, 8, 1), pretrained=pretrained, name="body")
+    return models.compile_classifier(keras.Sequential([body, keras.layers.Dense(3, activation="softmax")]))
+
+
+def grid(cache_dir, executor=None, **options) -> dict:
+    """A transfer-like grid: each run its own subset of the data, builder and seed."""
+    runs = {
+        f"grid_{kind}_n{n}": {"build": functools.partial(build_on_body, BODY, kind == "pre"), "x": X[:n], "y": Y[:n]}
+        | {"epochs": 2, "seed": n}
+        for kind in ("pre", "new")
+        for n in (24, 48)
+    }
+    return sweeps.train_runs(
+        runs,
+        desc="grid",
+        validation_data=(X[48:], Y[48:]),
+        batch_size=16,
+        cache_dir=cache_dir,
+        executor=executor,
+        **options,
+    )
+
+
+def test_a_grid_with_data_per_run_on_local_processes_equals_the_serial_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "train")
+    monkeypatch.setenv("IMGCLS_SWEEP_PROCESSES", "1")
+    serial = grid(tmp_path / "serial")
+    assert list(serial) == ["grid_pre_n24", "grid_pre_n48", "grid_new_n24", "grid_new_n48"]
+    assert serial["grid_pre_n24"]["val_loss"] != serial["grid_new_n24"]["val_loss"], "the builders differ"
+    monkeypatch.setenv("IMGCLS_SWEEP_PROCESSES", "2")
+    with monkeypatch.context() as patch:
+        patch.setattr(sweeps, "_local_processes", lambda *a: pytest.fail("local_processes=False: trained here"))
+        assert_same_histories(grid(tmp_path / "here", local_processes=False), serial)
+    monkeypatch.setattr(training, "_original_fit", lambda *a, **k: pytest.fail("the worker processes train"))
+    local = grid(tmp_path / "local")
+    serial_entries, local_entries = cache.list_entries(tmp_path / "serial"), cache.list_entries(tmp_path / "local")
+    assert {n: e["fingerprint"] for n, e in local_entries.items()} == {
+        n: e["fingerprint"] for n, e in serial_entries.items()
+    }
+    assert_same_histories(local, serial)
+    monkeypatch.setattr(sweeps, "_local_processes", lambda *a: pytest.fail("all cached: no process is started"))
+    assert grid(tmp_path / "local") == local
+
+
+def test_a_grid_runs_on_any_executor(tmp_path, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "train")
+    serial = grid(tmp_path / "serial")
+    submitted = []
+    with ThreadPoolExecutor(1) as pool:
+        submit = pool.submit
+        monkeypatch.setattr(pool, "submit", lambda *a, **k: submitted.append(a[1]) or submit(*a, **k))
+        threaded = grid(tmp_path / "threads", executor=pool)
+    assert submitted == list(serial), "every run went to the executor"
+    assert_same_histories(threaded, serial)
 
 
 def test_the_number_of_sweep_processes_is_checked(monkeypatch):

@@ -310,14 +310,31 @@ transfer_fit = {  # every run: batch 32, the target test set, and the source mod
 }
 
 # %%
-runs = []
-for method, n, seed in [(method, n, seed) for method in methods for n in label_budgets for seed in seeds]:
-    name = f"transfer_{method.replace(' ', '_')}_n{n}_seed{seed}"
+grid = [(method, n, seed) for method in methods for n in label_budgets for seed in seeds]
+transfer_runs = {}
+for method, n, seed in grid:
     x_n, y_n = labelled_subset(x_pool, y_pool, n, seed)
     build = functools.partial(make_target_model, source_body, method)
-    hp.fit_cached(name, build, x_n, y_n, epochs=epochs_for(n), seed=seed, **transfer_fit)
-    accuracy = hp.manifest(name)["metrics"]["test"]["accuracy"]
-    runs.append({"method": method, "labelled examples": n, "seed": seed, "target test accuracy": accuracy})
+    name = f"transfer_{method.replace(' ', '_')}_n{n}_seed{seed}"
+    transfer_runs[name] = {"build": build, "x": x_n, "y": y_n, "epochs": epochs_for(n), "seed": seed}
+
+# %% [markdown]
+# The runs are independent of each other, so `hp.train_runs` could train
+# them on worker processes of one thread each, as `hp.run_sweep` does for
+# notebook 04. On two cores that is faster (see the README's sweeps section),
+# but one thread rounds the convolutions differently from the two threads
+# these cached runs were trained with, so most results would change. The grid
+# therefore trains in this process, as its cached runs did, unless an
+# executor is given (`executor=client` for a Dask cluster, or
+# `IMGCLS_DASK_SCHEDULER`).
+
+# %%
+hp.train_runs(transfer_runs, desc="transfer grid", local_processes=False, **transfer_fit)
+runs = [
+    {"method": method, "labelled examples": n, "seed": seed}
+    | {"target test accuracy": hp.manifest(name)["metrics"]["test"]["accuracy"]}
+    for (method, n, seed), name in zip(grid, transfer_runs)
+]
 transfer_table = pd.DataFrame(runs)
 
 # %% [markdown]
