@@ -20,7 +20,7 @@ it, and is not timed.
 Usage::
 
     python benchmarks/cold.py NAME [NAME ...]   # e.g. 02_dense 04_width 06_broken
-    python benchmarks/cold.py 10_transfer --given mnist_cnn_aug
+    python benchmarks/cold.py 10_transfer --given NAME   # NAME: 07's MNIST CNN, hp.MNIST_CNN_AUG
 """
 
 from __future__ import annotations
