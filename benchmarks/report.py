@@ -115,10 +115,10 @@ def training_time_table(entries: dict, cold: dict) -> str:
         rows.append(f"| {notebook} | {backends} | {len(runs)} | {minutes[notebook]:.1f} | {wall} | {same} |")
     core = {nb: cold[nb]["minutes"] if nb in cold else m for nb, m in minutes.items() if nb != APPENDIX}
     met = "met" if sum(core.values()) <= COLD_GOAL_MINUTES else "not met"
-    measured = sum(notebook in cold for notebook in core)
+    n_measured = sum(notebook in cold for notebook in core)
     rows.append(
         f"| **without the appendix {APPENDIX}** | | | | **{sum(core.values()):.1f}** "
-        f"({measured} of {len(core)} notebooks measured cold; goal {COLD_GOAL_MINUTES}: {met}) | |"
+        f"({n_measured} of {len(core)} notebooks measured cold; goal {COLD_GOAL_MINUTES}: {met}) | |"
     )
     rows.append(f"| **total** | | **{len(entries)}** | **{sum(minutes.values()):.1f}** | | |")
     return "\n".join(rows)

@@ -80,11 +80,8 @@ def run_sweep(
     runs, histories = [], {}
     jobs = [(value, seed) for value in values for seed in seeds]
     names = {job: f"{prefix}_{param}{job[0]}_seed{job[1]}" for job in jobs}
-    cache_dir = fit_kwargs.pop("cache_dir", None) or settings.cache_dir()  # workers get it explicitly
-    mode = fit_kwargs.pop("mode", None) or settings.cache_mode()
-    to_train = _to_train(names.values(), cache_dir, mode)
-    common = _common_fit(validation_data=validation_data, epochs=epochs, batch_size=batch_size, **fit_kwargs)
-    common.update(cache_dir=str(cache_dir), mode=mode)
+    fit_kwargs.update(validation_data=validation_data, epochs=epochs, batch_size=batch_size)
+    to_train, mode, common = _shared_settings(names.values(), fit_kwargs)
     with _placement(executor, to_train, mode, [x, y, common]) as (where, pool, (x, y, common)):
         if where == "local":
             builder = cloudpickle.dumps(build_for)  # by value: a notebook's functions are not importable
@@ -130,11 +127,7 @@ def train_runs(
         Each run's history, by cache name, in the order of ``runs``.
     """
     names = list(runs)
-    cache_dir = fit_kwargs.pop("cache_dir", None) or settings.cache_dir()
-    mode = fit_kwargs.pop("mode", None) or settings.cache_mode()
-    to_train = _to_train(names, cache_dir, mode)
-    common = _common_fit(**fit_kwargs)
-    common.update(cache_dir=str(cache_dir), mode=mode)
+    to_train, mode, common = _shared_settings(names, fit_kwargs)
     specs = [dict(runs[name]) for name in names]
     held = [None, None, common]
     with _placement(executor, to_train, mode, held, local_processes) as (where, pool, (_, _, common)):
@@ -147,18 +140,19 @@ def train_runs(
         return dict(zip(names, _progress(results, desc, len(names), to_train)))
 
 
-def _to_train(names: Iterable[str], cache_dir: str | os.PathLike, mode: str) -> list[str]:
-    """The runs among ``names`` that must train: not cached, or retrained."""
-    return [
+def _shared_settings(names: Iterable[str], fit_kwargs: dict) -> tuple[list[str], str, dict]:
+    """The runs among ``names`` that must train (not cached, or retrained), the cache mode, and the
+    :func:`fit_cached` arguments every run shares: ``fit_kwargs`` with the cache folder and mode made
+    explicit for the workers, no model back and no Keras progress bars."""
+    cache_dir = fit_kwargs.pop("cache_dir", None) or settings.cache_dir()
+    mode = fit_kwargs.pop("mode", None) or settings.cache_mode()
+    to_train = [
         name
         for name in names
         if mode == "retrain" or settings.forced_retrain(name) or not cache.paths(name, cache_dir)["manifest"].is_file()
     ]
-
-
-def _common_fit(**fit_kwargs: Any) -> dict:
-    """The :func:`fit_cached` arguments every run of a sweep shares: no model back, no Keras progress bars."""
-    return {**fit_kwargs, "return_model": False, "verbose": 0}
+    common = {**fit_kwargs, "return_model": False, "verbose": 0, "cache_dir": str(cache_dir), "mode": mode}
+    return to_train, mode, common
 
 
 def _progress(results: Iterable[dict], desc: str, total: int, to_train: list[str]) -> Iterable[dict]:
