@@ -180,7 +180,9 @@ def _placement(
         if executor is None and scheduler and to_train:  # loading needs no cluster
             executor = stack.enter_context(_scheduler_client(scheduler))
         if _is_dask_client(executor):  # the data (validation data too) goes to each worker once; runs refer to it
-            held = executor.scatter(held, broadcast=True)
+            # Keys of its own (hash=False): a content-hashed key that another client, or this client's previous
+            # sweep, is releasing at the same moment can vanish under this sweep's runs ("lost dependencies").
+            held = executor.scatter(held, broadcast=True, hash=False)
             executor = executor.get_executor()
         if executor is not None:
             yield "executor", executor, held

@@ -65,7 +65,7 @@ def test_a_sweep_on_two_dask_workers_equals_the_serial_one_and_caches_each_run_o
             scatter = client.scatter
             monkeypatch.setattr(client, "scatter", lambda data, **kw: scattered.append(kw) or scatter(data, **kw))
             _, from_client = sweep(shared, client, prefix="client", widths=(2,))  # the client itself: data sent once
-            assert scattered == [{"broadcast": True}]
+            assert scattered == [{"broadcast": True, "hash": False}]
             monkeypatch.setenv("IMGCLS_DASK_SCHEDULER", cluster.scheduler_address)  # the one setting
             sweep(shared, prefix="setting", widths=(3,))
             assert len(cache.list_entries(shared)) == 8
