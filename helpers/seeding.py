@@ -27,10 +27,19 @@ def seeded_build(seed: int) -> Iterator[None]:
     """Seed every random stream with ``seed``; Keras' default seeds come from a private generator meanwhile.
 
     Builds in two threads of one process wait for each other.
+
+    Raises:
+        RuntimeError: this Keras no longer draws its default seeds from the ``random`` module that
+            ``keras.src.random.seed_generator`` names, so the private generator would be ignored.
     """
     with _LOCK:
+        shared = getattr(seed_generator, "python_random", None)
+        if shared is not random:
+            raise RuntimeError(
+                f"Keras {keras.__version__} draws its default seeds in a way this suite does not know, so a "
+                "build's weights could depend on other threads: install the Keras version in requirements.txt"
+            )
         keras.utils.set_random_seed(seed)
-        shared = seed_generator.python_random
         seed_generator.python_random = random.Random(seed)
         try:
             yield

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import random
 import shutil
 
 import keras
@@ -650,7 +651,6 @@ def test_the_notebook_is_named_by_the_runner_or_by_jupyterlab(monkeypatch):
 
 
 def test_a_build_gets_the_seeds_weights_while_another_thread_uses_random(cache_dir):
-    import random
     import threading
 
     builder = make_builder(width=16)
@@ -672,3 +672,17 @@ def test_a_build_gets_the_seeds_weights_while_another_thread_uses_random(cache_d
     finally:
         stop.set()
         thread.join()
+
+
+def test_a_keras_that_draws_default_seeds_elsewhere_is_refused(cache_dir, monkeypatch):
+    from keras.src.random import seed_generator
+
+    from helpers import seeding
+
+    monkeypatch.delattr(seed_generator, "python_random")  # as if Keras had moved where it draws them
+    with pytest.raises(RuntimeError, match="draws its default seeds"), seeding.seeded_build(0):
+        pass
+    monkeypatch.undo()
+    with seeding.seeded_build(0):
+        assert seed_generator.python_random is not random  # the private generator, while building
+    assert seed_generator.python_random is random
