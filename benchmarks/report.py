@@ -238,9 +238,6 @@ JAX. Where two processes win, they are `run_sweep`'s default on that backend
 ## 2-3. Re-running each notebook from the cache: wall time and peak memory
 
 {notebooks}
-Goals: notebooks 02-04 together under 90 s, the CNN notebooks 06-08 together
-under 90 s, 10 and 11 together under 60 s, every notebook under 4 GB.
-
 ## 4. Cold training time
 
 Two measures per notebook. **Summed**: the wall-clock `training_seconds` of its

@@ -122,3 +122,18 @@ def test_cold_benchmark_counts_runs_with_exactly_the_committed_test_metrics():
         "new": {"metrics": {"test": {"accuracy": 0.5, "loss": 1.0}}},  # nothing committed to compare with
     }
     assert cold.same_test_metrics(trained, committed) == (1, 2)
+
+
+def test_rerun_goals_are_checked_against_the_measured_times_and_peaks():
+    spec = importlib.util.spec_from_file_location("notebooks", ROOT / "benchmarks" / "notebooks.py")
+    notebooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(notebooks)
+    seconds = {"02_dense": 30.0, "03_opt": 30.0, "04_width": 31.0, "06_broken": 20.0, "07_mnist": 20.0}
+    rows = notebooks.goal_rows(seconds, {"02_dense": 1500.0, "06_broken": 4100.0})
+    assert "| notebooks 02, 03, 04 re-run together in under 90 s | 91.0 s | no |" in rows
+    assert "| notebooks 06, 07, 08 re-run together in under 90 s | not all measured | - |" in rows
+    assert rows[-1] == "| every notebook's peak memory under 4096 MiB | 4100 MiB (06_broken) | no |"
+    seconds["04_width"] = 29.0
+    rows = notebooks.goal_rows(seconds, {"02_dense": 1500.0})
+    assert "| notebooks 02, 03, 04 re-run together in under 90 s | 89.0 s | yes |" in rows
+    assert rows[-1] == "| every notebook's peak memory under 4096 MiB | 1500 MiB (02_dense) | yes |"
