@@ -248,7 +248,9 @@ was training on the same 2 cores, so this sum overstates them; the CNNs of 07
 and 08 were trained alone on both cores. **Cold run** (`benchmarks/cold.py`):
 the whole notebook executed from an empty cache on an otherwise idle machine,
 as a student's first run does, with the sweeps and grids on the default
-executor (2 worker processes here); training, evaluation and figures included.
+executor (2 worker processes here); training, evaluation and figures included,
+and work that is no cached run: 05's keras-tuner search (about 20 of its
+minutes), whose trials the tuner keeps in its own folder.
 Its last column counts the runs it trained whose test metrics are exactly the
 committed entry's. The goal row adds the cold run where one was measured and
 the sum elsewhere. Goal: the suite without the recipe search behind 08 (the
