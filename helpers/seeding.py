@@ -19,7 +19,13 @@ from collections.abc import Iterator
 import keras
 from keras.src.random import seed_generator
 
+from helpers.errors import OneLineError
+
 _LOCK = threading.Lock()
+
+
+class UnknownKerasSeeding(OneLineError, RuntimeError):
+    """This Keras draws its default seeds somewhere :func:`seeded_build` does not know."""
 
 
 @contextlib.contextmanager
@@ -29,13 +35,13 @@ def seeded_build(seed: int) -> Iterator[None]:
     Builds in two threads of one process wait for each other.
 
     Raises:
-        RuntimeError: this Keras no longer draws its default seeds from the ``random`` module that
+        UnknownKerasSeeding: this Keras no longer draws its default seeds from the ``random`` module that
             ``keras.src.random.seed_generator`` names, so the private generator would be ignored.
     """
     with _LOCK:
         shared = getattr(seed_generator, "python_random", None)
         if shared is not random:
-            raise RuntimeError(
+            raise UnknownKerasSeeding(
                 f"Keras {keras.__version__} draws its default seeds in a way this suite does not know, so a "
                 "build's weights could depend on other threads: install the Keras version in requirements.txt"
             )

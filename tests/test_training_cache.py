@@ -680,8 +680,12 @@ def test_a_keras_that_draws_default_seeds_elsewhere_is_refused(cache_dir, monkey
     from helpers import seeding
 
     monkeypatch.delattr(seed_generator, "python_random")  # as if Keras had moved where it draws them
-    with pytest.raises(RuntimeError, match="draws its default seeds"), seeding.seeded_build(0):
+    with (
+        pytest.raises(seeding.UnknownKerasSeeding, match="draws its default seeds") as refused,
+        seeding.seeded_build(0),
+    ):
         pass
+    assert refused.value._render_traceback_() == [f"UnknownKerasSeeding: {refused.value}"]  # one line in a notebook
     monkeypatch.undo()
     with seeding.seeded_build(0):
         assert seed_generator.python_random is not random  # the private generator, while building
