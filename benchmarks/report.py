@@ -249,8 +249,8 @@ and 08 were trained alone on both cores. **Cold run** (`benchmarks/cold.py`):
 the whole notebook executed from an empty cache on an otherwise idle machine,
 as a student's first run does, with the sweeps and grids on the default
 executor (2 worker processes here); training, evaluation and figures included,
-and work that is no cached run: 05's keras-tuner search (about 20 of its
-minutes), whose trials the tuner keeps in its own folder.
+and work that is no cached run: 05's keras-tuner search, whose trials the
+tuner keeps in its own folder.
 Its last column counts the runs it trained whose test metrics are exactly the
 committed entry's. The goal row adds the cold run where one was measured and
 the sum elsewhere. Goal: the suite without the recipe search behind 08 (the
