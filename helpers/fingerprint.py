@@ -144,6 +144,12 @@ def initial_weights(model: Any, seed: int) -> str | None:
     follow from architecture and seed), and leaving them out keeps the key the
     same across library versions and backends, whose random streams differ.
 
+    The seed's default weights are found by rebuilding the model from its
+    config under the seed, which Keras makes slow for a deep ``Sequential``
+    (it re-traces after every layer). Their fingerprint is therefore kept per
+    architecture (layer names by position) and seed for the life of the
+    process: a grid of many runs of one architecture rebuilds it once per seed.
+
     Args:
         model: The model just returned by the builder.
         seed: The seed set before the builder ran.
@@ -152,18 +158,45 @@ def initial_weights(model: Any, seed: int) -> str | None:
         ``None`` for the default initialisation, else a hash of all weights
         (trainable and not, e.g. batch-norm statistics).
     """
+    built = weights_fingerprint(model.get_weights())
+    return None if built == _default_weights(model, seed) else built
+
+
+# Fingerprints of the seed's default weights, per (model class, architecture, seed); see initial_weights.
+_DEFAULT_WEIGHTS: dict[tuple[str, str, int], str] = {}
+_DEFAULT_WEIGHTS_MAX = 1024
+
+
+def _default_weights(model: Any, seed: int) -> str | None:
+    """Fingerprint of the weights a copy of ``model`` rebuilt from its config gets under ``seed``.
+
+    ``None`` when the model cannot be rebuilt from its config (it is then keyed by its weights; not kept, so
+    a later call tries again). Kept only when the architecture is plain JSON, so that two architectures
+    never share one entry.
+    """
     from helpers.seeding import seeded_build
 
-    weights = model.get_weights()
+    try:
+        architecture = json.dumps(architecture_config(model), sort_keys=True, separators=(",", ":"))
+        memo_key = (
+            type(model).__module__ + "." + type(model).__qualname__,
+            hashlib.sha256(architecture.encode()).hexdigest(),
+            seed,
+        )
+    except (TypeError, ValueError):
+        memo_key = None
+    if memo_key is not None and memo_key in _DEFAULT_WEIGHTS:
+        return _DEFAULT_WEIGHTS[memo_key]
     try:
         with seeded_build(seed):
-            reference = type(model).from_config(model.get_config()).get_weights()
-        default = len(reference) == len(weights) and all(
-            a.shape == b.shape and np.array_equal(a, b) for a, b in zip(weights, reference, strict=True)
-        )
+            reference = weights_fingerprint(type(model).from_config(model.get_config()).get_weights())
     except Exception:  # noqa: BLE001 - a model that cannot be rebuilt from its config is keyed by its weights
-        default = False
-    return None if default else weights_fingerprint(weights)
+        return None
+    if memo_key is not None:
+        if len(_DEFAULT_WEIGHTS) >= _DEFAULT_WEIGHTS_MAX:
+            _DEFAULT_WEIGHTS.pop(next(iter(_DEFAULT_WEIGHTS)))
+        _DEFAULT_WEIGHTS[memo_key] = reference
+    return reference
 
 
 def code_fingerprint(obj: Any) -> str:

@@ -572,6 +572,37 @@ def test_a_builder_that_sets_its_own_weights_is_a_miss(cache_dir, fit_counter):
     assert "initial_weights" in json.loads(cache.paths("m")["manifest"].read_text())["spec"]
 
 
+def test_the_seeds_default_weights_are_rebuilt_once_per_architecture_and_seed(cache_dir, fit_counter, monkeypatch):
+    from helpers import fingerprint
+
+    monkeypatch.setattr(fingerprint, "_DEFAULT_WEIGHTS", {})
+    rebuilds = []
+    original = keras.Sequential.from_config.__func__
+
+    def counting_from_config(cls, *args, **kwargs):
+        rebuilds.append(cls)
+        return original(cls, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Sequential, "from_config", classmethod(counting_from_config))  # models are not loaded
+    run(return_model=False)
+    for _ in range(3):  # hits, also after other models shifted every auto-generated name
+        make_builder(width=6)()
+        run(return_model=False)
+    assert fit_counter == [2] and len(rebuilds) == 1
+    run(name="other_seed", seed=1, return_model=False)
+    run(name="wider", builder=make_builder(width=5), return_model=False)
+    assert len(rebuilds) == 3 and fit_counter == [2, 2, 2]
+
+    def pretrained():  # same architecture and seed as the remembered default, other weights: still keyed
+        model = make_builder()()
+        model.set_weights([w + 1.0 for w in model.get_weights()])
+        return model
+
+    run(builder=pretrained, return_model=False)
+    assert len(rebuilds) == 3 and fit_counter == [2, 2, 2, 2]
+    assert "initial_weights" in json.loads(cache.paths("m")["manifest"].read_text())["spec"]
+
+
 def _make_version_1(name: str, builder) -> dict:
     """Rewrite an entry as the version-1 key (before functional names and initial weights were keyed) made it."""
     from helpers import fingerprint
