@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import keras
@@ -58,7 +58,7 @@ def most_confused_pairs(
 
 def cached_tsne(
     name: str,
-    features: np.ndarray,
+    features: np.ndarray | Callable[[], np.ndarray],
     *,
     model_sha256: str,
     inputs: np.ndarray | None = None,
@@ -74,7 +74,9 @@ def cached_tsne(
 
     Args:
         name: Cache name of the embedding.
-        features: The features to embed, shape ``(n, d)``.
+        features: The features to embed, shape ``(n, d)``, or a function that
+            computes them. With ``inputs`` given, the function is called only
+            when the embedding is not cached, so a re-run computes no features.
         model_sha256: SHA-256 of the model file that computed the features.
         inputs: The images the features were computed from. When given, they
             are fingerprinted instead of the features, so another CPU whose
@@ -87,6 +89,8 @@ def cached_tsne(
 
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
     path = root / "histories" / "embeddings" / f"{cache.check_name(name)}.npz"
+    if inputs is None and callable(features):
+        features = features()
     data = np.asarray(inputs if inputs is not None else features, dtype=np.float32)
     key = (
         f"{model_sha256}:{'inputs' if inputs is not None else 'features'}:{array_fingerprint(data)}:{seed}:{perplexity}"
@@ -96,6 +100,8 @@ def cached_tsne(
         return stored
     if settings.cache_mode() == "require":
         raise cache.CacheMiss(f"no cached t-SNE embedding {name!r} for these features")
+    if callable(features):
+        features = features()
     points = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(features)
     points = points.astype(np.float32)
     cache.save_keyed_array(path, key, "points", points)

@@ -293,14 +293,40 @@ def plot_misclassified(
     return fig
 
 
-def plot_feature_maps(maps: np.ndarray, *, title: str = "", ncols: int = 16) -> Figure:
-    """Draw every channel of one layer's activations ``(H, W, C)`` as a grid."""
-    channels = maps.shape[-1]
+def plot_feature_maps(maps: np.ndarray, *, title: str = "", ncols: int = 16, ax: Any = None) -> Figure:
+    """Draw every channel of one layer's activations ``(H, W, C)`` as one tiled image.
+
+    Each channel fills one tile of the grid, row by row, scaled to its own
+    range (as a panel of its own would be), with blank gaps between tiles.
+    One image instead of one panel per channel: a layer of 128 channels draws
+    in a fraction of the time.
+
+    Args:
+        maps: Activations of one example, ``(height, width, channels)``.
+        title: Figure title; by default the number of channels.
+        ncols: Tiles per row.
+        ax: Draw into these axes instead of a new figure.
+    """
+    height, width, channels = maps.shape
     nrows = int(np.ceil(channels / ncols))
-    fig, axes = _image_grid(nrows, ncols, (0.8, 0.85))
-    for c, ax in zip(range(channels), axes.ravel()):
-        ax.imshow(maps[..., c], cmap="viridis")
-    return _finish(fig, title or f"{channels} feature maps")
+    gap = max(1, round(0.1 * max(height, width)))
+    tiles = np.full((nrows * (height + gap) - gap, ncols * (width + gap) - gap), np.nan)
+    for c in range(channels):
+        row, col = divmod(c, ncols)
+        channel = maps[..., c].astype(np.float64)
+        span = channel.max() - channel.min()
+        scaled = (channel - channel.min()) / span if span > 0 else np.zeros_like(channel)
+        tiles[
+            row * (height + gap) : row * (height + gap) + height, col * (width + gap) : col * (width + gap) + width
+        ] = scaled
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.8 * ncols, 0.8 * nrows * height / width + 0.5))
+    cmap = plt.get_cmap("viridis").with_extremes(bad="white")
+    ax.imshow(tiles, cmap=cmap, vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.set_axis_off()
+    ax.set_title(title or f"{channels} feature maps")
+    ax.figure.tight_layout()
+    return ax.figure
 
 
 def plot_embedding(

@@ -126,9 +126,21 @@ def test_misclassified_titles_have_confidence():
     assert titles == ["true x\npred y (80%)", "true y\npred x (60%)"]
 
 
-def test_feature_maps_one_panel_per_channel():
-    fig = plotting.plot_feature_maps(np.zeros((5, 5, 6)), ncols=4)
-    assert sum(1 for ax in fig.axes if ax.images) == 6
+def test_feature_maps_one_tile_per_channel_each_scaled_to_its_range():
+    maps = np.random.default_rng(0).normal(size=(10, 10, 6)) * np.arange(1, 7)
+    maps[..., 5] = 3.0  # a constant channel
+    fig = plotting.plot_feature_maps(maps, ncols=4, title="six maps")
+    (ax,) = fig.axes
+    tiles = np.ma.filled(ax.images[0].get_array(), np.nan)
+    assert tiles.shape == (2 * 10 + 1, 4 * 10 + 3) and ax.get_title() == "six maps"
+    for c in range(6):
+        row, col = divmod(c, 4)
+        tile = tiles[row * 11 : row * 11 + 10, col * 11 : col * 11 + 10]
+        channel = maps[..., c]
+        expected = np.zeros_like(channel) if c == 5 else (channel - channel.min()) / np.ptp(channel)
+        np.testing.assert_allclose(tile, expected)
+    assert np.isnan(tiles[10]).all() and np.isnan(tiles[:, 10]).all()  # gaps between tiles
+    assert np.isnan(tiles[11:, 22:]).all()  # the two unused tiles stay blank
 
 
 def test_embedding_legend_has_class_names():

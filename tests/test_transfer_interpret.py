@@ -150,6 +150,24 @@ def test_cached_tsne_keyed_by_inputs_survives_last_bit_differences(cache_dir, mo
         interpret.cached_tsne("e", features, model_sha256="abc", inputs=images[::-1].copy(), perplexity=5)
 
 
+def test_cached_tsne_computes_features_only_when_it_must_embed_them(cache_dir):
+    images = RNG.random((40, 4, 4, 1)).astype(np.float32)
+    features = RNG.random((40, 5)).astype(np.float32)
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return features
+
+    points = interpret.cached_tsne("e", compute, model_sha256="abc", inputs=images, perplexity=5)
+    assert len(calls) == 1
+    again = interpret.cached_tsne("e", compute, model_sha256="abc", inputs=images, perplexity=5)
+    np.testing.assert_array_equal(again, points)
+    assert len(calls) == 1  # a hit keyed by the inputs computes no features
+    interpret.cached_tsne("f", compute, model_sha256="abc", perplexity=5)  # keyed by the features themselves
+    assert len(calls) == 2
+
+
 def _tiny_image_classifier():
     model = keras.Sequential(
         [keras.Input((4, 4, 1)), keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")]

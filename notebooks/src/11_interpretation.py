@@ -194,14 +194,13 @@ hp.check_answer(answer_activations, max_chars=500)
 # %%
 sample = np.random.default_rng(0).choice(len(x_train), size=min(5000, len(x_train)), replace=False)
 embedding_layer = [layer.name for layer in model.layers if isinstance(layer, keras.layers.Activation)][-1]
-(embeddings,) = interpret.layer_outputs(model, [embedding_layer], x_train[sample])
-points = interpret.cached_tsne(
+points = interpret.cached_tsne(  # the embeddings are computed only if the map is not cached
     "fashion_cnn_final_train5000",
-    embeddings,
+    lambda: interpret.layer_outputs(model, [embedding_layer], x_train[sample])[0],
     inputs=x_train[sample],
     model_sha256=hp.manifest(model_name)["files"]["model"]["sha256"],
 )
-print(embedding_layer, embeddings.shape, "->", points.shape)
+print(embedding_layer, (len(sample), model.get_layer(embedding_layer).output.shape[-1]), "->", points.shape)
 
 # %%
 hp.plot_embedding(

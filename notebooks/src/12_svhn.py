@@ -298,10 +298,9 @@ if part_3:
 if part_3:
     sample = np.random.default_rng(0).choice(len(x_tr), size=min(5000, len(x_tr)), replace=False)
     embedding_layer = [layer.name for layer in model_2_2.layers if isinstance(layer, layers.Flatten)][-1]
-    (embeddings,) = interpret.layer_outputs(model_2_2, [embedding_layer], grey_split[0][sample])
-    points = interpret.cached_tsne(
+    points = interpret.cached_tsne(  # the embeddings are computed only if the map is not cached
         "model_2_2_train5000",
-        embeddings,
+        lambda: interpret.layer_outputs(model_2_2, [embedding_layer], grey_split[0][sample])[0],
         inputs=grey_split[0][sample],
         model_sha256=hp.manifest("model_2_2")["files"]["model"]["sha256"],
     )
@@ -312,8 +311,9 @@ if part_3:
     centres = np.stack([points[y_tr[sample].argmax(1) == c].mean(axis=0) for c in range(10)])
     spread = np.mean([points[y_tr[sample].argmax(1) == c].std() for c in range(10)])
     nearest = np.sort(np.linalg.norm(centres[:, None] - centres[None], axis=-1), axis=1)[:, 1]
+    embedding_width = model_2_2.get_layer(embedding_layer).output.shape[-1]
     answer_q_3_3 = (
-        f"The {embeddings.shape[1]}-d embeddings of {len(sample):,} training crops form one cluster per digit: "
+        f"The {embedding_width}-d embeddings of {len(sample):,} training crops form one cluster per digit: "
         f"the median distance between neighbouring class centres is {np.median(nearest):.1f} t-SNE units, against "
         f"a spread of {spread:.1f} within a class. Crops between clusters are the blurred or ambiguous ones."
     )
