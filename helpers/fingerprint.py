@@ -183,7 +183,7 @@ def _default_weights(model: Any, seed: int) -> str | None:
             hashlib.sha256(architecture.encode()).hexdigest(),
             seed,
         )
-    except (TypeError, ValueError):
+    except Exception:  # noqa: BLE001 - a config that is not plain JSON, or none at all: not remembered
         memo_key = None
     if memo_key is not None and memo_key in _DEFAULT_WEIGHTS:
         return _DEFAULT_WEIGHTS[memo_key]

@@ -603,6 +603,25 @@ def test_the_seeds_default_weights_are_rebuilt_once_per_architecture_and_seed(ca
     assert "initial_weights" in json.loads(cache.paths("m")["manifest"].read_text())["spec"]
 
 
+def test_a_model_without_a_config_is_keyed_by_its_weights():
+    from helpers import fingerprint
+
+    class NoConfig(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.dense = keras.layers.Dense(2)
+
+        def call(self, x):
+            return self.dense(x)
+
+        def get_config(self):
+            raise NotImplementedError("no config")
+
+    model = NoConfig()
+    model(np.zeros((1, 3), np.float32))
+    assert fingerprint.initial_weights(model, 0) == fingerprint.weights_fingerprint(model.get_weights())
+
+
 def _make_version_1(name: str, builder) -> dict:
     """Rewrite an entry as the version-1 key (before functional names and initial weights were keyed) made it."""
     from helpers import fingerprint
