@@ -124,6 +124,41 @@ def test_cold_benchmark_counts_runs_with_exactly_the_committed_test_metrics():
     assert cold.same_test_metrics(trained, committed) == (1, 2)
 
 
+def _cold_module():
+    spec = importlib.util.spec_from_file_location("cold", ROOT / "benchmarks" / "cold.py")
+    cold = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cold)
+    return cold
+
+
+def test_cold_benchmark_gives_a_notebook_the_shared_runs_that_other_notebooks_trained():
+    cold, committed = _cold_module(), cache.list_entries(ROOT)
+    for_08 = cold.runs_from_other_notebooks("08_fashion_cnns", committed)
+    dense = ["ex5_best_dense", "ex5_best_dense_aug", "ex5_best_dense_ema"]
+    assert set(dense) <= set(for_08), "05's tuned dense networks, which 08 compares with"
+    assert "fashion_cnn_final" not in for_08, "08 trains its own final CNN: it must not be given"
+    assert "mnist_cnn_aug" not in cold.runs_from_other_notebooks("07_mnist_cnns", committed)
+    assert "mnist_cnn_aug" in cold.runs_from_other_notebooks("10_transfer_learning", committed)
+    assert not set(dense) & set(cold.runs_from_other_notebooks("05_regularization", committed))
+
+
+def test_cold_benchmark_reports_what_it_measured_when_a_notebook_fails_and_keeps_its_cache(tmp_path, monkeypatch):
+    cold = _cold_module()
+
+    def trains_one_run_then_fails(path, target, timeout=None):
+        cold.copy_entries(["ex2_softmax_mnist"], tmp_path)  # as if the notebook had trained it
+        raise RuntimeError("Exception encountered at In [22]:\nCacheMiss: no cached artifact 'x'")
+
+    monkeypatch.setattr(cold, "execute_to", trains_one_run_then_fails)
+    with pytest.raises(SystemExit) as failed:
+        cold.measure(ROOT / "notebooks" / "02_dense_baselines.ipynb", tmp_path)
+    message = str(failed.value)
+    assert message.startswith("02_dense_baselines failed (RuntimeError: CacheMiss: no cached artifact 'x')")
+    assert "'runs_trained': 1" in message and "'same_test_metrics': 1" in message
+    assert f"its cache is kept in {tmp_path}" in message
+    assert cache.paths("ex2_softmax_mnist", tmp_path)["model"].is_file()
+
+
 def test_rerun_goals_are_checked_against_the_measured_times_and_peaks():
     spec = importlib.util.spec_from_file_location("notebooks", ROOT / "benchmarks" / "notebooks.py")
     notebooks = importlib.util.module_from_spec(spec)
