@@ -198,7 +198,7 @@ def _placement(
 def _sweep_run(name: str, build_for: Callable[[Any], keras.Model], job: tuple, x: Any, y: Any, fit: dict) -> dict:
     """One run of a sweep (in this process or on a worker): its history, trained or loaded."""
     value, seed = job
-    return fit_cached(name, functools.partial(build_for, value), x, y, seed=seed, **fit)[1]
+    return _fit_run(name, {"build": functools.partial(build_for, value), "x": x, "y": y, "seed": seed}, fit)
 
 
 _HELD: dict[str, Any] = {}  # in a local worker process: the sweep's data and fit settings, sent once
