@@ -79,8 +79,8 @@ def copy_entries(names: list[str], folder: Path) -> None:
             shutil.copy2(source, target)
 
 
-def measure(path: Path, folder: Path) -> dict:
-    """Run one notebook into the cold cache ``folder`` and describe what it trained.
+def measure(path: Path, folder: Path, committed: dict[str, dict]) -> dict:
+    """Run one notebook into the cold cache ``folder`` and describe what it trained, against the ``committed`` entries.
 
     Raises:
         SystemExit: The notebook failed; the message says what was measured up to the failure.
@@ -90,18 +90,18 @@ def measure(path: Path, folder: Path) -> dict:
     try:
         seconds = execute_to(path, folder / path.name, timeout=None)
     except Exception as error:  # noqa: BLE001 - papermill's errors, or a dead kernel
-        partial = _trained(folder, before, time.perf_counter() - start)
+        partial = _trained(folder, before, committed, time.perf_counter() - start)
         raise SystemExit(
             f"{path.stem} failed ({type(error).__name__}: {str(error).strip().splitlines()[-1]}); "
             f"measured up to then: {partial}; its cache is kept in {folder}"
         ) from None
-    return _trained(folder, before, seconds)
+    return _trained(folder, before, committed, seconds)
 
 
-def _trained(folder: Path, before: set[str], seconds: float) -> dict:
+def _trained(folder: Path, before: set[str], committed: dict[str, dict], seconds: float) -> dict:
     """Describe the runs trained into ``folder`` (those not in ``before``) in ``seconds`` of wall time."""
     trained = {name: entry for name, entry in cache.list_entries(folder).items() if name not in before}
-    same, shared = same_test_metrics(trained, cache.list_entries(ROOT))
+    same, shared = same_test_metrics(trained, committed)
     backends = sorted({entry.get("versions", {}).get("backend", "not recorded") for entry in trained.values()})
     return {
         "minutes": round(seconds / 60, 2),
@@ -131,7 +131,7 @@ def main() -> int:
         os.environ.update(IMGCLS_CACHE_DIR=str(folder), IMGCLS_CACHE_MODE="train")
         given = sorted({*args.given, *runs_from_other_notebooks(path.stem, committed)})
         copy_entries(given, folder)
-        results[path.stem] = record = measure(path, folder) | {"given": given}
+        results[path.stem] = record = measure(path, folder, committed) | {"given": given}
         shutil.rmtree(folder)
         print(f"{path.stem}: {record}", flush=True)
         args.results.write_text(json.dumps(dict(sorted(results.items())), indent=1) + "\n")

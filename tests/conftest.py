@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -14,6 +15,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 # Sweeps train in this process, where the tests can watch ``fit``; tests/test_sweep_executor.py covers the
 # local worker processes that are the default elsewhere.
 os.environ.setdefault("IMGCLS_SWEEP_PROCESSES", "1")
+
+
+def load_benchmark(name: str):
+    """The script ``benchmarks/NAME.py``, imported as a module."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def have_real_data(name: str = "mnist") -> bool:

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import keras
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_benchmark
 
 from helpers import cache
 from helpers import predictions as prediction_cache
 from helpers.training import fit_cached
 
 RNG = np.random.default_rng(3)
-
-
-def _load_report():
-    spec = importlib.util.spec_from_file_location("report", ROOT / "benchmarks" / "report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _tiny_image_classifier():
@@ -34,7 +25,7 @@ def _tiny_image_classifier():
 @pytest.fixture
 def stored(cache_dir):
     """Three cached models; the first two have stored predictions with flip and shift views."""
-    report = _load_report()
+    report = load_benchmark("report")
     x_fit = RNG.random((16, 4, 4, 1)).astype(np.float32)
     y_fit = keras.utils.to_categorical(RNG.integers(0, 3, 16), 3)
     for seed, name in enumerate(("a", "b", "c")):
@@ -69,7 +60,7 @@ def test_report_predicts_what_is_not_stored(stored):
 
 
 def test_readme_results_table_is_the_one_report_writes_into_benchmarks():
-    report = _load_report()
+    report = load_benchmark("report")
     readme = (ROOT / "README.md").read_text()
     block = readme[readme.index(report.README_START) + len(report.README_START) : readme.index(report.README_END)]
     benchmarks = (ROOT / "BENCHMARKS.md").read_text()
@@ -78,9 +69,7 @@ def test_readme_results_table_is_the_one_report_writes_into_benchmarks():
 
 
 def test_backend_table_gives_speed_ups_over_plain_tf_and_shares_of_the_matmul_peak():
-    spec = importlib.util.spec_from_file_location("backends", ROOT / "benchmarks" / "backends.py")
-    backends = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(backends)
+    backends = load_benchmark("backends")
     workload = next(iter(backends.WORKLOADS))
     runs = {f"{workload}|TF plain `fit`": {"seconds": 1.0, "gflops": 10.0}}
     runs[f"{workload}|JAX, spe 32"] = {"seconds": 0.25, "gflops": 40.0}
@@ -94,7 +83,7 @@ def test_backend_table_gives_speed_ups_over_plain_tf_and_shares_of_the_matmul_pe
 
 
 def test_cold_table_adds_measured_wall_times_and_manifest_sums_and_checks_the_goal():
-    report = _load_report()
+    report = load_benchmark("report")
     entries = {
         "a1": {"notebook": "02_x", "training_seconds": 600.0, "versions": {"backend": "tensorflow"}},
         "a2": {"notebook": "02_x", "training_seconds": 1200.0, "versions": {"backend": "tensorflow"}},
@@ -112,9 +101,7 @@ def test_cold_table_adds_measured_wall_times_and_manifest_sums_and_checks_the_go
 
 
 def test_cold_benchmark_counts_runs_with_exactly_the_committed_test_metrics():
-    spec = importlib.util.spec_from_file_location("cold", ROOT / "benchmarks" / "cold.py")
-    cold = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cold)
+    cold = load_benchmark("cold")
     committed = {name: {"metrics": {"test": {"accuracy": 0.9, "loss": 0.3}}} for name in ("a", "b", "c")}
     trained = {
         "a": {"metrics": {"test": {"accuracy": 0.9, "loss": 0.3}}},
@@ -124,15 +111,8 @@ def test_cold_benchmark_counts_runs_with_exactly_the_committed_test_metrics():
     assert cold.same_test_metrics(trained, committed) == (1, 2)
 
 
-def _cold_module():
-    spec = importlib.util.spec_from_file_location("cold", ROOT / "benchmarks" / "cold.py")
-    cold = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(cold)
-    return cold
-
-
 def test_cold_benchmark_gives_a_notebook_the_shared_runs_that_other_notebooks_trained():
-    cold, committed = _cold_module(), cache.list_entries(ROOT)
+    cold, committed = load_benchmark("cold"), cache.list_entries(ROOT)
     for_08 = cold.runs_from_other_notebooks("08_fashion_cnns", committed)
     dense = ["ex5_best_dense", "ex5_best_dense_aug", "ex5_best_dense_ema"]
     assert set(dense) <= set(for_08), "05's tuned dense networks, which 08 compares with"
@@ -143,7 +123,7 @@ def test_cold_benchmark_gives_a_notebook_the_shared_runs_that_other_notebooks_tr
 
 
 def test_cold_benchmark_reports_what_it_measured_when_a_notebook_fails_and_keeps_its_cache(tmp_path, monkeypatch):
-    cold = _cold_module()
+    cold = load_benchmark("cold")
 
     def trains_one_run_then_fails(path, target, timeout=None):
         cold.copy_entries(["ex2_softmax_mnist"], tmp_path)  # as if the notebook had trained it
@@ -151,7 +131,7 @@ def test_cold_benchmark_reports_what_it_measured_when_a_notebook_fails_and_keeps
 
     monkeypatch.setattr(cold, "execute_to", trains_one_run_then_fails)
     with pytest.raises(SystemExit) as failed:
-        cold.measure(ROOT / "notebooks" / "02_dense_baselines.ipynb", tmp_path)
+        cold.measure(ROOT / "notebooks" / "02_dense_baselines.ipynb", tmp_path, cache.list_entries(ROOT))
     message = str(failed.value)
     assert message.startswith("02_dense_baselines failed (RuntimeError: CacheMiss: no cached artifact 'x')")
     assert "'runs_trained': 1" in message and "'same_test_metrics': 1" in message
@@ -160,9 +140,7 @@ def test_cold_benchmark_reports_what_it_measured_when_a_notebook_fails_and_keeps
 
 
 def test_rerun_goals_are_checked_against_the_measured_times_and_peaks():
-    spec = importlib.util.spec_from_file_location("notebooks", ROOT / "benchmarks" / "notebooks.py")
-    notebooks = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(notebooks)
+    notebooks = load_benchmark("notebooks")
     seconds = {"02_dense": 30.0, "03_opt": 30.0, "04_width": 31.0, "06_broken": 20.0, "07_mnist": 20.0}
     rows = notebooks.goal_rows(seconds, {"02_dense": 1500.0, "06_broken": 4100.0})
     assert "| notebooks 02, 03, 04 re-run together in under 90 s | 91.0 s | no |" in rows

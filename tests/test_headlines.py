@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import pytest
-from conftest import ROOT
+from conftest import load_benchmark
 
 from helpers import cache, headlines
 from helpers.goals import GOALS
@@ -16,13 +15,6 @@ def _entry(cache_dir, name: str, accuracy: float) -> None:
     target = cache.paths(name, cache_dir)["manifest"]
     target.parent.mkdir(parents=True, exist_ok=True)
     cache.write_json_atomic(target, {"name": name, "metrics": {"test": {"accuracy": accuracy}}})
-
-
-def _load_report():
-    spec = importlib.util.spec_from_file_location("report", ROOT / "benchmarks" / "report.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture
@@ -70,7 +62,7 @@ def test_a_row_needs_a_measured_accuracy_unless_it_is_one_plain_entry(notebook):
 
 
 def test_the_report_re_measures_each_recorded_row_and_refuses_a_stale_one(notebook):
-    report = _load_report()
+    report = load_benchmark("report")
     headlines.goals_table("mnist_cnn", {"one CNN": headlines.headline("a")})
     entries = cache.list_entries()
     (row,) = report.headline_table(entries).splitlines()[2:]
