@@ -94,7 +94,7 @@ from helpers.prepare import (
     train_val_split,
 )
 from helpers.session import start_notebook
-from helpers.settings import set_cache_mode
+from helpers.settings import required_epochs, set_cache_mode
 from helpers.shared_runs import DENSE_RUNS, FASHION_CNN_FINAL, MNIST_CNN_AUG
 from helpers.sweeps import run_sweep, train_runs
 from helpers.training import TrainingForbidden, fit_cached
@@ -136,6 +136,7 @@ __all__ = [
     "train_runs",
     "load_cached",
     "manifest",
+    "required_epochs",
     "set_cache_mode",
     "start_notebook",
     # evaluation

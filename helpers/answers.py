@@ -6,6 +6,8 @@ import html
 import re
 import textwrap
 
+from helpers.errors import OneLineError
+
 _SENTENCE_END = re.compile(r"[.!?]+(?=\s|$)")
 MAX_SENTENCE_WORDS = 40  # concise in spirit too: about two lines of print per sentence
 _ABBREVIATIONS = re.compile(r"\b(e\.g|i\.e|etc|vs|cf|approx|resp|Fig|Eq|Ex)\.", re.IGNORECASE)
@@ -30,6 +32,10 @@ def sentence_words(text: str) -> list[int]:
     return [len(s.split()) for s in _SENTENCE_END.split(stripped) if s.strip()]
 
 
+class EmptyAnswer(OneLineError, NotImplementedError):
+    """An answer left as the release's empty string."""
+
+
 def check_answer(
     text: str, max_chars: int | None = None, max_sentences: int | None = None, *, max_words: int = MAX_SENTENCE_WORDS
 ) -> None:
@@ -45,6 +51,8 @@ def check_answer(
             ``max_sentences`` sentences, or one of its sentences has more than
             ``max_words`` words.
     """
+    if not isinstance(text, str) or not text.strip():
+        raise EmptyAnswer("the answer is empty: write it between the quotes of answer_... above, then run this cell")
     n_chars = len(text.strip())
     n_sentences = count_sentences(text)
     longest = max(sentence_words(text), default=0)

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from helpers import safe_pickle, settings
+from helpers import safe_pickle, settings, shared_runs
 from helpers.errors import OneLineError
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
@@ -246,8 +246,14 @@ def manifest(name: str, cache_dir: str | os.PathLike | None = None) -> dict:
     """
     entry = read_manifest(paths(name, cache_dir)["manifest"])
     if entry is None:
-        raise CacheMiss(f"no cached artifact {name!r}")
+        raise CacheMiss(f"no cached artifact {name!r}{trained_elsewhere(name)}")
     return entry
+
+
+def trained_elsewhere(name: str) -> str:
+    """For a run an earlier notebook trains: which notebook to finish first."""
+    notebook = shared_runs.TRAINED_BY.get(name)
+    return f": notebook {notebook} trains it; finish that notebook first" if notebook else ""
 
 
 def load_cached(name: str, cache_dir: str | os.PathLike | None = None) -> tuple[Any, dict[str, list[float]]]:

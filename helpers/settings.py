@@ -124,6 +124,11 @@ def smoke_mode() -> bool:
     return os.environ.get("IMGCLS_SMOKE", "").strip().lower() in {"1", "true", "yes"}
 
 
+def required_epochs(epochs: int) -> int:
+    """The epochs an exercise's test asks a run to have: ``epochs``, or 1 in smoke mode (one-epoch test runs)."""
+    return 1 if smoke_mode() else epochs
+
+
 def mirror_url() -> str | None:
     """The download mirror from ``IMGCLS_MIRROR`` (ending in ``/``), or None for the original sites."""
     url = os.environ.get("IMGCLS_MIRROR", "").strip()

@@ -229,9 +229,19 @@ def _is_array_data(x: Any) -> bool:
     return isinstance(x, np.ndarray)
 
 
+class Unfinished(OneLineError, NotImplementedError):
+    """The model builder still raises nbgrader's NotImplementedError: the exercise above is not written yet."""
+
+
 def _build(build_model: Callable[[], Any], seed: int) -> keras.Model:
     with seeding.seeded_build(seed):
-        model = build_model()
+        try:
+            model = build_model()
+        except NotImplementedError:
+            raise Unfinished(
+                "the model builder raises NotImplementedError: write the exercise's code above "
+                "(replace '# YOUR CODE HERE' and its raise), then run this cell again"
+            ) from None
     if model is None:
         raise TypeError("build_model returned nothing: it must return a compiled keras.Model")
     if not isinstance(model, keras.Model):
@@ -398,8 +408,8 @@ def fit_cached(
             print(f"[cache] {name} is stale (" + "; ".join(changes) + ") -> retraining")
     elif entry is None and mode == "require":
         raise cache.CacheMiss(
-            f"no cached artifact {name!r} in {p['manifest'].parent.parent}: "
-            "train it first (IMGCLS_CACHE_MODE=train), or check IMGCLS_CACHE_DIR"
+            f"no cached artifact {name!r}{cache.trained_elsewhere(name)}: train it first "
+            "(stop_training = False, or IMGCLS_CACHE_MODE=train), then re-run with stop_training = True"
         )
 
     p["partial"].parent.mkdir(parents=True, exist_ok=True)

@@ -80,7 +80,10 @@ hp.plot_some_samples(
 # ### Answer to Exercise 1.2 (1 sentence)
 
 # %%
+answer_1_2 = ""  # your answer
+### BEGIN SOLUTION
 answer_1_2 = """The green text at the bottom left of each image is that image's true class label from the dataset (the digit itself for MNIST, the clothing class name for Fashion-MNIST), not a prediction."""
+### END SOLUTION
 hp.check_answer(answer_1_2, max_sentences=1)
 
 # %% [markdown]
@@ -146,6 +149,8 @@ counts
 # %%
 fashion_counts, mnist_counts = counts["Fashion-MNIST"], counts["MNIST"]
 ratio = mnist_counts.max() / mnist_counts.min()
+answer_balance = ""  # your answer
+### BEGIN SOLUTION
 answer_balance = (
     f"{'Yes' if ratio < 1.5 else 'Mostly'}: Fashion-MNIST "
     + (
@@ -158,6 +163,7 @@ answer_balance = (
     f"good accuracy by favouring one class, so plain accuracy is a fair metric and no re-weighting or resampling is "
     f"needed."
 )
+### END SOLUTION
 hp.check_answer(answer_balance, max_sentences=3)
 
 # %% [markdown]
@@ -181,12 +187,15 @@ except ValueError as err:
 
 # %%
 height, width = x_mnist_train.shape[1:]
+answer_reshape = ""  # your answer
+### BEGIN SOLUTION
 answer_reshape = (
     f"Keras' Conv2D layer works on {x_mnist_images.ndim}-D input (batch, height, width, channels), because every "
     f"filter spans all channels of its input; a grey image has one channel, so (N, {height}, {width}) must become "
     f"(N, {height}, {width}, 1). A (-1, {height}, {width}) array has no channel axis and the layer refuses it, as the "
     f"cell above shows."
 )
+### END SOLUTION
 hp.check_answer(answer_reshape, max_sentences=2)
 
 # %% [markdown]

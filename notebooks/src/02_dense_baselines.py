@@ -161,6 +161,8 @@ def overfitting_facts(history: dict) -> dict:
 # %%
 facts = {label: overfitting_facts(h) for label, h in softmax_histories.items()}
 mnist_facts, mnist_curves = facts["MNIST"], softmax_histories["MNIST"]
+answer_2_5_mnist = ""  # your answer
+### BEGIN SOLUTION
 answer_2_5_mnist = (
     f"MNIST: the best validation accuracy is {mnist_facts['best_val_accuracy']:.2%} (epoch "
     f"{mnist_facts['best_val_accuracy_epoch']}), and the validation loss "
@@ -170,10 +172,13 @@ answer_2_5_mnist = (
     f"{softmax_models['MNIST'].count_params():,} weights for {len(mnist['train'][0]):,} images and a final "
     f"train-validation gap of {mnist_facts['gap']:.1f} points, this linear model underfits rather than overfits."
 )
+### END SOLUTION
 hp.check_answer(answer_2_5_mnist, max_sentences=2)
 
 # %%
 fashion_facts, fashion_curves = facts["Fashion-MNIST"], softmax_histories["Fashion-MNIST"]
+answer_2_5_fashion = ""  # your answer
+### BEGIN SOLUTION
 answer_2_5_fashion = (
     f"Fashion-MNIST: the best validation accuracy is {fashion_facts['best_val_accuracy']:.2%} (epoch "
     f"{fashion_facts['best_val_accuracy_epoch']}), and the validation loss stops improving at epoch "
@@ -184,6 +189,7 @@ answer_2_5_fashion = (
     f"({fashion_facts['gap']:.1f} against {facts['MNIST']['gap']:.1f} points), "
     f"{'a first sign of fitting the training images more closely than new ones' if fashion_facts['gap'] > facts['MNIST']['gap'] else 'no sign of memorising'}."
 )
+### END SOLUTION
 hp.check_answer(answer_2_5_fashion, max_sentences=2)
 
 # %% [markdown]
@@ -305,6 +311,8 @@ hp.plot_histories(
 
 # %%
 big, small, mid = (batch_table.loc[b] for b in (10_000, 32, 128))
+answer_batch_size = ""  # your answer
+### BEGIN SOLUTION
 answer_batch_size = (
     f"With the same {mlp_epochs} epochs, batch size 10 000 trains "
     f"{'fastest' if big['training time [s]'] < small['training time [s]'] else 'no faster'} "
@@ -317,6 +325,7 @@ answer_batch_size = (
     f"overhead per example. Batch 128 sits in between: {mid['test accuracy']:.2%} test accuracy in "
     f"{mid['training time [s]'] / small['training time [s]']:.0%} of batch 32's time."
 )
+### END SOLUTION
 hp.check_answer(answer_batch_size, max_sentences=4)
 
 # %% [markdown]

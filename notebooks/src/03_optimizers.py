@@ -71,13 +71,29 @@ print(x_train.shape, x_val.shape, x_test.shape)
 
 # %%
 def make_mlp_128(optimizer: keras.optimizers.Optimizer) -> keras.Model:
+    """784 inputs, one hidden layer of 128 ReLU units, 10 softmax outputs; compiled with ``optimizer``,
+    categorical cross-entropy and the accuracy metric."""
+    ### BEGIN SOLUTION
     model = hp.build_mlp(784, [128], num_classes=10, name="mlp_128")
     model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
+    ### END SOLUTION
 
 
 # %%
 make_mlp_128(keras.optimizers.SGD(learning_rate=0.1)).summary()
+
+# %% grade_id="test_mlp_128"
+# Test (Exercise 3.1): the network has the shape, layers and loss asked for.
+test_model = make_mlp_128(keras.optimizers.SGD(learning_rate=0.1))
+assert test_model.input_shape == (None, 784), f"input shape {test_model.input_shape}: it takes flat 784-vectors"
+assert test_model.output_shape == (None, 10), f"output shape {test_model.output_shape}: it needs 10 class scores"
+test_widths = [layer.units for layer in test_model.layers if isinstance(layer, keras.layers.Dense)]
+assert test_widths == [128, 10], f"Dense widths {test_widths}: one hidden layer of 128 units, then 10 outputs"
+assert isinstance(test_model.loss, keras.losses.CategoricalCrossentropy) or test_model.loss in (
+    "categorical_crossentropy",
+    keras.losses.categorical_crossentropy,
+), "compile it with the categorical cross-entropy loss"
 
 # %% [markdown]
 # ## Train: SGD at four learning rates (Exercise 3.2)
@@ -105,8 +121,12 @@ mlp_fit["test_data"] = (x_test, y_test)  # evaluated once, after training, with 
 # %%
 sgd_histories = {}
 for lr in learning_rates:
+    # Train make_mlp_128 with SGD at learning rate lr under this cache name, with the
+    # callback above and mlp_fit's settings; keep its history in sgd_histories[lr].
+    sgd_name = f"ex3_sgd_lr{lr}"
+    ### BEGIN SOLUTION
     _, sgd_histories[lr] = hp.fit_cached(
-        f"ex3_sgd_lr{lr}",
+        sgd_name,
         lambda: make_mlp_128(keras.optimizers.SGD(learning_rate=lr)),
         x_train,
         y_train,
@@ -115,6 +135,13 @@ for lr in learning_rates:
         exercise="3.2",
         **mlp_fit,
     )
+    ### END SOLUTION
+
+# %% grade_id="test_sgd_runs"
+# Test (Exercise 3.2): one run per learning rate, each of at least 50 epochs.
+assert sorted(sgd_histories) == sorted(learning_rates), f"runs for {sorted(sgd_histories)}; train all four rates"
+for lr, history in sgd_histories.items():
+    assert len(history["loss"]) >= hp.required_epochs(50), f"learning rate {lr} ran {len(history['loss'])} epochs"
 
 # %%
 hp.plot_histories(
@@ -139,6 +166,8 @@ def largest_drop(history: dict) -> float:
 wild, good, slow = sgd_histories[1.0], sgd_histories[0.1], sgd_histories[0.001]
 wild_low = int(np.argmin(wild["val_loss"]))
 slow_rises = int((np.diff(slow["val_accuracy"]) > 0).sum())
+answer_3_2 = ""  # your answer
+### BEGIN SOLUTION
 answer_3_2 = (
     f"With a learning rate of 1 training never settles: the training loss stalls at {wild['loss'][-1]:.2f} (0.1: "
     f"{good['loss'][-1]:.4f}), the validation accuracy falls by up to {largest_drop(wild):.2f} points between epochs "
@@ -147,6 +176,7 @@ answer_3_2 = (
     f"{', still climbing' if np.argmax(slow['val_accuracy']) == len(slow['loss']) - 1 else ''}, while 0.1 and "
     f"0.01 reach {max(good['val_accuracy']):.2%} and {max(sgd_histories[0.01]['val_accuracy']):.2%}."
 )
+### END SOLUTION
 hp.check_answer(answer_3_2, max_sentences=2)
 
 # %% [markdown]
@@ -154,6 +184,8 @@ hp.check_answer(answer_3_2, max_sentences=2)
 
 # %%
 adam_name = "ex3_adam"
+# The same network with Adam at its default learning rate, trained like the SGD runs.
+### BEGIN SOLUTION
 adam_model, adam_history = hp.fit_cached(
     adam_name,
     lambda: make_mlp_128(keras.optimizers.Adam()),
@@ -163,16 +195,28 @@ adam_model, adam_history = hp.fit_cached(
     exercise="3.3",
     **mlp_fit,
 )
+### END SOLUTION
+
+# %% grade_id="test_adam_run"
+# Test (Exercise 3.3): the model was trained with Adam at its default learning rate.
+assert isinstance(adam_model.optimizer, keras.optimizers.Adam), "train this run with keras.optimizers.Adam()"
+assert np.isclose(float(adam_model.optimizer.learning_rate), 0.001), "keep Adam's default learning rate (0.001)"
+assert len(adam_history["loss"]) >= hp.required_epochs(50), f"Adam ran {len(adam_history['loss'])} epochs; 50 asked"
 
 # %% [markdown]
 # ## Evaluate: SGD (learning rate 0.1) against Adam (Exercises 3.4 and 3.5)
 
 # %%
 good_lr = 0.1
+
+# %% grade_id="plot_sgd_adam"
+# Plot SGD at good_lr and Adam in one figure, each curve labelled (Exercise 3.4).
+### BEGIN SOLUTION
 hp.plot_histories(
     {f"SGD lr={good_lr}": sgd_histories[good_lr], "Adam lr=0.001": adam_history},
     title="MNIST, 1x128 ReLU: SGD (lr 0.1) vs Adam (default lr 0.001)",
 )
+### END SOLUTION
 # %%
 optimizer_table = hp.runs_table(
     [
@@ -198,6 +242,8 @@ p_test = (test_sgd + test_adam) / 2
 test_gap_se = abs(test_sgd - test_adam) / np.sqrt(2 * p_test * (1 - p_test) / len(y_test))  # in standard errors
 
 # %%
+answer_3_5 = ""  # your answer
+### BEGIN SOLUTION
 answer_3_5 = (
     f"Adam's validation loss is lowest at epoch {adam_low + 1} and then rises to {adam_history['val_loss'][-1]:.3f}, "
     f"while its validation accuracy stays between {min(adam_after_low):.1%} and {max(adam_after_low):.1%}: the loss "
@@ -213,6 +259,7 @@ answer_3_5 = (
     f"({adam_history['val_accuracy'][0]:.1%} after one epoch against {sgd['val_accuracy'][0]:.1%}), scaling each "
     f"weight's step by its own gradient history, and {'overfits sooner' if adam_low < sgd_low else 'does not overfit sooner'}."
 )
+### END SOLUTION
 hp.check_answer(answer_3_5, max_sentences=3)
 
 # %% [markdown]
@@ -222,10 +269,21 @@ hp.check_answer(answer_3_5, max_sentences=3)
 # them (green: true digit, red: prediction).
 
 # %%
+# The Adam model's predicted class of every test image, and the indices of the wrong ones.
+### BEGIN SOLUTION
 adam_predictions = adam_model.predict(x_test, verbose=0).argmax(axis=1)
 misclassified = np.flatnonzero(adam_predictions != y_test_labels)
+### END SOLUTION
 print(f"{len(misclassified)} of {len(y_test_labels)} test images are misclassified:")
 print(misclassified.tolist())
+
+# %% grade_id="test_misclassified"
+# Test (Exercise 3.6): the indices are exactly the test images the Adam model gets wrong.
+assert len(misclassified) == len(set(misclassified)), "each misclassified index once"
+assert all(0 <= i < len(y_test_labels) for i in misclassified), "indices into the test set"
+### BEGIN HIDDEN TESTS
+assert set(misclassified) == set(np.flatnonzero(adam_model.predict(x_test, verbose=0).argmax(1) != y_test_labels))
+### END HIDDEN TESTS
 
 # %%
 hp.plot_some_samples(
@@ -246,8 +304,17 @@ hp.plot_some_samples(
 
 # %%
 noisy_epochs = 100
+# A copy of y_train with a fifth of the labels redrawn at random (seeded), and their indices.
+### BEGIN SOLUTION
 y_train_noisy, redrawn = hp.corrupt_labels(y_train, 0.2, seed=0)
+### END SOLUTION
 print(f"{len(redrawn)} labels redrawn, {np.mean(y_train_noisy.argmax(1) != y_train.argmax(1)):.1%} now wrong")
+
+# %% grade_id="test_noisy_labels"
+# Test (Exercise 3.7): a fifth of the training labels redrawn, the validation labels untouched.
+assert y_train_noisy.shape == y_train.shape, f"noisy labels {y_train_noisy.shape}, clean {y_train.shape}"
+test_changed = np.mean(y_train_noisy.argmax(1) != y_train.argmax(1))
+assert 0.14 < test_changed < 0.22, f"{test_changed:.1%} of labels changed; redrawing 20 % changes about 18 %"
 
 # %%
 label_runs = {}
@@ -289,6 +356,8 @@ clean_99 = noise_table.loc["clean labels", "epochs to 99 % train acc"]
 noisy_99 = noise_table.loc["20 % random labels", "epochs to 99 % train acc"]
 
 # %%
+answer_3_7 = ""  # your answer
+### BEGIN SOLUTION
 answer_3_7 = (
     f"{'Yes, strongly' if noisy['val_accuracy'][-1] < noisy['val_accuracy'][peak] - 0.05 else 'Yes'}: with 20 % random "
     f"labels the validation accuracy peaks at {noisy['val_accuracy'][peak]:.2%} (epoch {peak + 1}), then falls to "
@@ -304,6 +373,7 @@ answer_3_7 = (
     )
     + ")."
 )
+### END SOLUTION
 hp.check_answer(answer_3_7, max_sentences=2)
 
 # %% [markdown]

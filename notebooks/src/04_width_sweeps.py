@@ -137,6 +137,8 @@ print(
 # %%
 clean = clean_table.groupby("width")[summary_columns].median()
 narrow, wide = widths[0], widths[-1]
+answer_4_2 = ""  # your answer
+### BEGIN SOLUTION
 answer_4_2 = (
     f"{'Yes' if clean.best_val_accuracy[wide] > clean.best_val_accuracy[narrow] else 'No'}: wider layers fit the "
     f"training set better (median final training accuracy {clean.final_train_accuracy[narrow]:.1%} at {narrow} units, "
@@ -147,6 +149,7 @@ answer_4_2 = (
     f"{narrow}, {clean.best_val_loss_epoch[wide]:.0f} at width {wide}), but keeping the best epoch makes this cost "
     "no accuracy here."
 )
+### END SOLUTION
 hp.check_answer(answer_4_2, max_sentences=2)
 
 # %% [markdown]
@@ -274,6 +277,8 @@ input_cost = (clean.best_val_accuracy[common] - inputs.best_val_accuracy[common]
 label_cost = (clean.best_val_accuracy[common] - labels.best_val_accuracy[common]) * 100
 
 # %%
+answer_4_5 = ""  # your answer
+### BEGIN SOLUTION
 answer_4_5 = (
     f"With {label_noise:.0%} random labels wider networks memorise more (training accuracy "
     f"{labels.final_train_accuracy[small]:.1%} at {small} units, {labels.final_train_accuracy[large]:.1%} at {large}); "
@@ -290,6 +295,7 @@ answer_4_5 = (
         else "does not make extra width harmful here."
     )
 )
+### END SOLUTION
 hp.check_answer(answer_4_5, max_sentences=3)
 
 # %% [markdown]

@@ -126,12 +126,15 @@ def gap(history: dict) -> float:
 plain = hp.best_metrics(histories["no regularization"])
 plain_history = histories["no regularization"]
 growth = plain_history["val_loss"][-1] / plain["best_val_loss"]
+answer_5_2 = ""  # your answer
+### BEGIN SOLUTION
 answer_5_2 = (
     f"{'Yes' if gap(plain_history) > 2 else 'Hardly'}: after epoch {plain['best_val_loss_epoch']} the validation loss "
     f"grows {growth:.1f}-fold (to {plain_history['val_loss'][-1]:.3f}) while the training accuracy climbs to "
     f"{plain['final_train_accuracy']:.2%}, {gap(plain_history):.1f} points above the validation accuracy "
     f"(best {plain['best_val_accuracy']:.2%})."
 )
+### END SOLUTION
 hp.check_answer(answer_5_2, max_sentences=1)
 
 # %% [markdown]
@@ -152,6 +155,8 @@ hp.plot_histories(
 # %%
 strong, mild = histories["L2 lambda=1.0"], histories["L2 lambda=0.001"]
 collapsed = max(strong["val_accuracy"]) < 0.2
+answer_5_3 = ""  # your answer
+### BEGIN SOLUTION
 answer_5_3 = (
     (
         f"With lambda = 1 the weight penalty dominates the cross-entropy, so Adam shrinks every weight towards zero and "
@@ -166,6 +171,7 @@ answer_5_3 = (
     f"{'slightly below' if max(mild['val_accuracy']) < plain['best_val_accuracy'] else 'above'} the unregularized "
     f"{plain['best_val_accuracy']:.2%}: the penalty also limits how closely the network can fit."
 )
+### END SOLUTION
 hp.check_answer(answer_5_3, max_sentences=2)
 
 # %% [markdown]
@@ -187,6 +193,8 @@ hp.plot_histories(
 
 # %%
 half, light = histories["dropout 0.5"], histories["dropout 0.05"]
+answer_5_4 = ""  # your answer
+### BEGIN SOLUTION
 answer_5_4 = (
     f"Dropout 0.5 {'is the most effective regularizer of these' if gap(half) < gap(mild) else 'regularizes'}: the best "
     f"validation accuracy is {max(half['val_accuracy']):.2%}, the final train-validation gap only {gap(half):.1f} points "
@@ -195,6 +203,7 @@ answer_5_4 = (
     f"{int(np.argmax(light['val_accuracy'])) + 1}) but then overfits (final gap {gap(light):.1f} points, validation "
     f"loss up to {light['val_loss'][-1]:.3f}), so it only pays off with early stopping."
 )
+### END SOLUTION
 hp.check_answer(answer_5_4, max_sentences=2)
 
 # %% [markdown]
@@ -254,6 +263,8 @@ hp.runs_table([{"run": k, "history": h} for k, h in flip_runs.items()]).set_inde
 # %%
 augmented_run = histories["augment: flip + shift 10 %"]
 mnist_best = {k: max(h["val_accuracy"]) for k, h in flip_runs.items()}
+answer_5_5 = ""  # your answer
+### BEGIN SOLUTION
 answer_5_5 = (
     f"Random horizontal flips plus 10 % shifts shrink the final train-validation gap on Fashion-MNIST from "
     f"{gap(plain_history):.1f} to {gap(augmented_run):.1f} points; the best validation accuracy is "
@@ -263,6 +274,7 @@ answer_5_5 = (
     f"the best validation accuracy from {mnist_best['MNIST, no augmentation']:.2%} to "
     f"{mnist_best['MNIST, horizontal flips']:.2%}, since a mirrored digit is no digit, or another one."
 )
+### END SOLUTION
 hp.check_answer(answer_5_5, max_sentences=2)
 
 # %% [markdown]
@@ -467,6 +479,8 @@ comparison.sort_values("best_val_accuracy", ascending=False).round(4)
 ranked = comparison["best_val_accuracy"].sort_values(ascending=False)
 final_test = final_dense.evaluate(x_test, y_test, verbose=0)[1]
 aug_label = "tuned + augmentation"
+answer_5_6 = ""  # your answer
+### BEGIN SOLUTION
 answer_5_6 = (
     f"{'Yes, a little' if ranked.iloc[0] - plain['best_val_accuracy'] < 0.03 else 'Yes'}: the best validation accuracy "
     f"rose from {plain['best_val_accuracy']:.2%} without regularization to {ranked.iloc[0]:.2%} ({ranked.index[0]}), "
@@ -479,6 +493,7 @@ answer_5_6 = (
         else ")."
     )
 )
+### END SOLUTION
 hp.check_answer(answer_5_6, max_sentences=2)
 
 # %% [markdown]

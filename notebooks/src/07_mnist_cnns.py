@@ -107,6 +107,8 @@ print("prediction:", np.round(prediction, 4))
 print("sum:", prediction.sum(), " argmax:", predicted, " true label:", true_digit)
 
 # %%
+answer_prediction = ""  # your answer
+### BEGIN SOLUTION
 answer_prediction = (
     f"The prediction is the softmax output: {len(prediction)} non-negative numbers, one per digit, that sum to "
     f"{prediction.sum():.4f}, read as the model's probability of each class. Here {prediction.max():.2%} of the mass "
@@ -114,6 +116,7 @@ answer_prediction = (
     f"{'the true label' if predicted == true_digit else f'but the true label is {true_digit}'}. "
     "Confidence on a training image is not calibration: the test set below tells how often it is right."
 )
+### END SOLUTION
 hp.check_answer(answer_prediction, max_sentences=3)
 
 # %%
@@ -274,6 +277,8 @@ mnist_choice.round(4)
 # %%
 mnist_errors = mnist_table["test errors (of 10 000)"]
 mnist_minutes = mnist_table["training time [s]"] / 60
+answer_improved = ""  # your answer
+### BEGIN SOLUTION
 answer_improved = (
     "The design follows Deotte's ablation study of MNIST CNNs (three convolution blocks, batch normalisation, "
     "dropout 0.4), Simard et al.'s small distortions as augmentation, and a warm-up + cosine schedule. "
@@ -284,6 +289,7 @@ answer_improved = (
     f"{best_mnist_errors} errors in 10 000. The price is {mnist_minutes.sum():.0f} CPU-minutes of training against "
     f"{hp.manifest(simple_name)['training_seconds']:.0f} seconds."
 )
+### END SOLUTION
 hp.check_answer(answer_improved, max_sentences=4)
 
 # %% [markdown]
@@ -314,6 +320,8 @@ mnist_pairs.round(4)
 mnist_wrong = mnist_predicted != mnist_true
 wrong_class_probability = pd.Series(mnist_probabilities[mnist_wrong].max(1))  # what the model gave its wrong answer
 top_pair, second_pair = mnist_pairs.iloc[0], mnist_pairs.iloc[1]
+answer_errors = ""  # your answer
+### BEGIN SOLUTION
 answer_errors = (
     f"Of the {mnist_wrong.sum()} errors, the most frequent is a {top_pair['true']} read as a "
     f"{top_pair['predicted']} ({top_pair['errors']} times), then a {second_pair['true']} read as a "
@@ -322,6 +330,7 @@ answer_errors = (
     f"about most of them (median probability of the wrong class {wrong_class_probability.median():.2f}, "
     f"{(wrong_class_probability > 0.9).sum()} above 0.9), so what is left is ambiguous handwriting."
 )
+### END SOLUTION
 hp.check_answer(answer_errors, max_sentences=3)
 
 # %% [markdown]
@@ -339,6 +348,8 @@ test_gap = mnist_table.loc["augmentation", "test accuracy"] - mnist_table.loc["n
 test_noise = 1.96 * np.sqrt(best_mnist_accuracy * (1 - best_mnist_accuracy) / n_test)
 
 # %%
+answer_curves = ""  # your answer
+### BEGIN SOLUTION
 answer_curves = (
     f"With augmentation the validation accuracy is above the training accuracy in {epochs_val_above} of "
     f"{cnn_epochs} epochs, because training sees distorted digits with dropout active. The validation loss is "
@@ -353,6 +364,7 @@ answer_curves = (
     + ("inside" if abs(test_gap) < test_noise else "outside")
     + f" the +-{test_noise * 100:.2f}-point 95 % interval of a 10 000-image test set."
 )
+### END SOLUTION
 hp.check_answer(answer_curves, max_sentences=5)
 
 # %% [markdown]

@@ -151,6 +151,8 @@ bn_val = bn_val[1:] or bn_val  # after the first epoch (all of it in a one-epoch
 gaps = variants["train - val gap (last epoch)"] * 100
 
 # %%
+answer_6_2 = ""  # your answer
+### BEGIN SOLUTION
 answer_6_2 = (
     f"Only {' and '.join(improved) or 'none of them'} raised the best validation accuracy above the naive CNN's "
     f"{naive_row['best_val_accuracy']:.2%}. Final train-validation gaps: "
@@ -161,6 +163,7 @@ answer_6_2 = (
     f"validation accuracy jumps between {min(bn_val):.1%} and {max(bn_val):.1%}. L2 at 5e-4 pulls every weight "
     f"towards zero hard enough to cost accuracy ({variants.loc[l2_label, 'best_val_accuracy']:.2%})."
 )
+### END SOLUTION
 hp.check_answer(answer_6_2, max_sentences=5)
 
 # %% [markdown]
@@ -262,6 +265,8 @@ curves.round(4)
 
 # %%
 naive_curve, tuned_curve = curves["naive CNN"], curves["tuned CNN"]
+answer_curves_fashion = ""  # your answer
+### BEGIN SOLUTION
 answer_curves_fashion = (
     f"The naive CNN memorises its training images: training accuracy {naive_curve['last train accuracy']:.1%}, "
     f"validation {naive_curve['last val accuracy']:.2%}, and its validation loss is lowest at epoch "
@@ -276,6 +281,7 @@ answer_curves_fashion = (
         else "Its validation loss ends lower too."
     )
 )
+### END SOLUTION
 hp.check_answer(answer_curves_fashion, max_sentences=4)
 
 # %% [markdown]
@@ -365,6 +371,8 @@ fashion_table.round({"test accuracy": 4, "training time [min]": 1})
 dense_row, final_row = fashion_table.iloc[0], fashion_table.iloc[-1]
 dense_accuracy = dense_row["test accuracy"]
 fewer_errors = 1 - final_row["test errors (of 10 000)"] / dense_row["test errors (of 10 000)"]
+answer_6_4 = ""  # your answer
+### BEGIN SOLUTION
 answer_6_4 = (
     f"The tuned CNN reaches {final_accuracy:.2%} test accuracy ({final_label}) against {dense_accuracy:.2%} for the "
     f"best dense network: {fewer_errors:.0%} fewer errors, with "
@@ -374,6 +382,7 @@ answer_6_4 = (
     f"{fashion_table.loc['naive CNN', 'test accuracy']:.2%}. The price is "
     f"{final_row['training time [min]']:.0f} minutes of training against {dense_row['training time [min]']:.0f}."
 )
+### END SOLUTION
 hp.check_answer(answer_6_4, max_sentences=4)
 
 # %% [markdown]

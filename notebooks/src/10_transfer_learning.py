@@ -118,12 +118,15 @@ if svhn is not None:
 # %%
 if svhn is not None and history_4_1 is not None:
     best_4_1 = max(history_4_1["val_accuracy"])
+    answer_q_4_1 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_4_1 = (
         "VGG16's frozen ImageNet base turns each colour crop into 512 pooled features, computed once and cached; a "
         f"256-unit head with dropout 0.5 learns the digits from them in {head_epochs} epochs. Best validation "
         f"accuracy {best_4_1:.1%} (final training accuracy {history_4_1['accuracy'][-1]:.1%}): features learnt on "
         "224x224 photographs keep little of a 32x32 digit after five poolings, so a frozen base is a weak start here."
     )
+    ### END SOLUTION
     hp.check_answer(answer_q_4_1, max_chars=800)
 
 # %% [markdown]
@@ -178,6 +181,8 @@ if svhn is not None:
 # %%
 if svhn is not None and None not in (history_4_1, history_4_2, history_4_2_dn):
     best_4_2, best_dn = max(history_4_2["val_accuracy"]), max(history_4_2_dn["val_accuracy"])
+    answer_q_4_2 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_4_2 = (
         f"Unfreezing VGG16's last block and training at learning rate 1e-5 for {tune_epochs} epochs gives "
         f"{best_4_2:.1%} validation accuracy against {best_4_1:.1%} frozen ({(best_4_2 - best_4_1) * 100:+.1f} points): "
@@ -185,6 +190,7 @@ if svhn is not None and None not in (history_4_1, history_4_2, history_4_2_dn):
         f"DenseNet121 with its last dense block unfrozen reaches {best_dn:.1%}, "
         f"{'better' if best_dn > best_4_2 else 'worse'} than VGG16, with 33 MB of weights."
     )
+    ### END SOLUTION
     hp.check_answer(answer_q_4_2, max_chars=800)
 
 # %% [markdown]
@@ -409,6 +415,8 @@ frozen, fine_tuned, scratch = (summary[method] for method in ("frozen features",
 transfer_gain = summary["best transfer - scratch"]
 scratch_weights = make_target_model(source_body, "scratch").count_params()
 catch_up = min((n for n in label_budgets if transfer_gain[n] <= 0), default=None)
+answer_transfer = ""  # your answer
+### BEGIN SOLUTION
 answer_transfer = (
     f"Transfer pays off when labels are scarce: with 20 labelled digits frozen MNIST features reach "
     f"{frozen[20]:.1%} against {scratch[20]:.1%} from scratch ({(frozen[20] - scratch[20]) * 100:+.1f} "
@@ -424,6 +432,7 @@ answer_transfer = (
         else f"Even with all labels transfer stays ahead: features learnt on MNIST beat those learnt from {len(x_pool):,}."
     )
 )
+### END SOLUTION
 hp.check_answer(answer_transfer, max_chars=800)
 
 # %% [markdown]

@@ -96,6 +96,8 @@ tops = {"T-shirt/top", "Pullover", "Coat", "Shirt"}
 within_tops = confused["true"].isin(tops) & confused["predicted"].isin(tops)
 among_tops, outside_tops = confused[within_tops], confused[~within_tops]
 worst, fewest = errors_per_class.sort_values(ascending=False), errors_per_class.sort_values()
+answer_confusion = ""  # your answer
+### BEGIN SOLUTION
 answer_confusion = (
     "The errors concentrate in the upper-body garments: "
     + ", ".join(f"{row.true} read as {row.predicted} {row.errors} times" for row in among_tops.head(4).itertuples())
@@ -105,6 +107,7 @@ answer_confusion = (
     f"read as {outside_tops.iloc[0]['predicted']} ({outside_tops.iloc[0]['errors']}). At 28x28 grey levels the tops "
     "differ by collars, buttons and sleeve length, details of a few pixels."
 )
+### END SOLUTION
 hp.check_answer(answer_confusion, max_chars=500)
 
 # %% [markdown]
@@ -143,6 +146,8 @@ confidence.round(3)
 
 # %%
 focus_confidence = confidence.loc["50%"]
+answer_focus_class = ""  # your answer
+### BEGIN SOLUTION
 answer_focus_class = (
     f"{len(wrong)} of the {(y_test == focus).sum()} test {class_names[focus]} images are wrong: "
     + ", ".join(f"{n} called {name}" for name, n in focus_predicted.head(4).items())
@@ -151,6 +156,7 @@ answer_focus_class = (
     f"{focus_confidence.iloc[1]:.2f} against {focus_confidence.iloc[0]:.2f} for correct ones), so a confidence "
     "threshold could send many of them to a person."
 )
+### END SOLUTION
 hp.check_answer(answer_focus_class, max_chars=500)
 
 # %% [markdown]
@@ -175,6 +181,8 @@ for name, maps in zip(chosen_layers, feature_maps):
 first_maps, middle_maps, last_maps = (
     f"{maps.shape[-1]} maps, {maps.shape[1]}x{maps.shape[2]}" for maps in feature_maps
 )
+answer_activations = ""  # your answer
+### BEGIN SOLUTION
 answer_activations = (
     f"The first test image is an {class_names[y_test[0]].lower()}. The first convolution ({first_maps}) detects edges "
     "and intensity: the boot outlined or filled, edges of one orientation (sole, shaft, toe) highlighted. The middle "
@@ -182,6 +190,7 @@ answer_activations = (
     f"({last_maps}, before batch normalisation and ReLU) shows coarse grids with no boot shape left, readable only "
     "through the classifier."
 )
+### END SOLUTION
 hp.check_answer(answer_activations, max_chars=500)
 
 # %% [markdown]
@@ -208,6 +217,8 @@ hp.plot_embedding(
 )
 # %%
 boots_as_sneakers = int(np.sum((y_test == class_names.index("Ankle boot")) & (y_pred == class_names.index("Sneaker"))))
+answer_tsne = ""  # your answer
+### BEGIN SOLUTION
 answer_tsne = (
     "Most classes form one compact cluster (Bag two). Footwear (Sandal, Sneaker, Ankle boot), Bag and Trouser lie "
     "far from the tops, with Sneaker and Ankle boot joined by a thin bridge ("
@@ -216,6 +227,7 @@ answer_tsne = (
     "Pullover, Coat, T-shirt/top and Dress, the classes the confusion matrix says it is mistaken for. The embedding "
     "separates garment types first and small details second."
 )
+### END SOLUTION
 hp.check_answer(answer_tsne, max_chars=500)
 
 # %% [markdown]
@@ -235,6 +247,8 @@ production.round(0)
 
 # %%
 ten_views, one_view = production.loc["final CNN, ten views"], production.loc["final CNN, one view"]
+answer_production = ""  # your answer
+### BEGIN SOLUTION
 answer_production = (
     f"At {test_accuracy:.2%} test accuracy the final CNN would misclassify about {ten_views['expected']:.0f} of every "
     f"10 000 images in production (95 % interval {ten_views['low']:.0f}-{ten_views['high']:.0f}), or "
@@ -243,6 +257,7 @@ answer_production = (
     "Fashion-MNIST's test images. Real product photos (other lighting, backgrounds, poses) would be a domain shift, "
     "so the rate there must be measured on a labelled sample of them."
 )
+### END SOLUTION
 hp.check_answer(answer_production, max_sentences=3)
 
 # %% [markdown]

@@ -122,12 +122,15 @@ if svhn is not None:
 # %%
 if svhn is not None and history_1_1 is not None:
     best_1_1 = max(history_1_1["val_accuracy"])
+    answer_q_1_1 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_1_1 = (
         f"A 3072-512-256-128-10 pyramid with ReLU, Adam (learning rate 0.001), batch {batch_size}, {dense_epochs} "
         "epochs, no regularization: halving the width at each layer compresses the image step by step. Best "
         f"validation accuracy {best_1_1:.1%}, {'above' if best_1_1 >= 0.7 else 'below'} the 70 % target; training "
         f"accuracy ends at {history_1_1['accuracy'][-1]:.1%}, so the gap shows how much it memorises pixels."
     )
+    ### END SOLUTION
     hp.check_answer(answer_q_1_1, max_chars=500)
 
 # %%
@@ -139,12 +142,15 @@ if svhn is not None:
 # %%
 if svhn is not None and history_1_1 is not None and history_1_2 is not None:
     best_1_2 = max(history_1_2["val_accuracy"])
+    answer_q_1_2 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_1_2 = (
         "The same pyramid on grey images (luminance 0.299 R + 0.587 G + 0.114 B): 1024 inputs instead of 3072. "
         f"Best validation accuracy {best_1_2:.1%} against {best_1_1:.1%} in colour "
         f"({(best_1_2 - best_1_1) * 100:+.1f} points): {'better' if best_1_2 > best_1_1 else 'no better'}. A "
         "digit's identity lies in its shape, not its colour, and the first layer has a third of the weights."
     )
+    ### END SOLUTION
     hp.check_answer(answer_q_1_2, max_chars=500)
 
 # %% [markdown]
@@ -160,11 +166,14 @@ if svhn is not None:
 if svhn is not None and history_1_2 is not None and history_1_3 is not None:
     best_1_3 = max(history_1_3["val_accuracy"])
     gap_1_3 = history_1_3["accuracy"][-1] - history_1_3["val_accuracy"][-1]
+    answer_q_1_3 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_1_3 = (
         "Dropout 0.2 after every hidden layer and a lower learning rate (3e-4), so the noisier updates still converge. "
         f"Best validation accuracy {best_1_3:.1%} against {best_1_2:.1%} without regularization "
         f"({(best_1_3 - best_1_2) * 100:+.1f} points); the final train-validation gap is {gap_1_3 * 100:.1f} points."
     )
+    ### END SOLUTION
     hp.check_answer(answer_q_1_3, max_chars=500)
 
 # %% [markdown]
@@ -210,6 +219,8 @@ if svhn is not None:
 # %%
 if svhn is not None and history_2_1 is not None:
     best_2_1 = max(history_2_1["val_accuracy"])
+    answer_q_2_1 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_2_1 = (
         "Three blocks of two 3x3 convolutions (32, 64, 128 filters) with batch normalisation, each followed by 2x2 "
         "max pooling and dropout rising from 0.2 to 0.4, then a 128-unit dense layer. Filters double as the "
@@ -218,6 +229,7 @@ if svhn is not None and history_2_1 is not None:
         f"({'above' if best_2_1 >= 0.9 else 'below'} the 90 % target)"
         + (f", against {best_1_2:.1%} for the dense pyramid." if history_1_2 is not None else ".")
     )
+    ### END SOLUTION
     hp.check_answer(answer_q_2_1, max_chars=800)
 
 # %%
@@ -231,12 +243,15 @@ if svhn is not None:
 # %%
 if svhn is not None and history_2_1 is not None and history_2_2 is not None:
     best_2_2 = max(history_2_2["val_accuracy"])
+    answer_q_2_2 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_2_2 = (
         "Random rotations (up to 11 degrees), zooms and shifts (10 %), as Keras layers active in training only; "
         f"no flips, since mirrored digits are not digits, and {augmented_epochs} epochs. Best validation accuracy "
         f"{best_2_2:.1%} against {best_2_1:.1%} without augmentation ({(best_2_2 - best_2_1) * 100:+.1f} points): "
         f"augmentation {'helps' if best_2_2 > best_2_1 else 'does not help'} here."
     )
+    ### END SOLUTION
     hp.check_answer(answer_q_2_2, max_chars=500)
 
 # %% [markdown]
@@ -261,12 +276,15 @@ if part_3:
 # %%
 if part_3:
     top = pairs.iloc[0]
+    answer_q_3_1 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_3_1 = (
         f"model_2_2 reaches {test_accuracy_3_1:.2%} on the test set. The most frequent confusion is a {top['true']} "
         f"read as a {top['predicted']} ({top['errors']} times). Class {svhn_classes[focus]} has the most errors "
         f"({len(wrong)} of {(y_true == focus).sum()}); the crops above show why: blur, low contrast, and "
         "neighbouring digits inside the crop."
     )
+    ### END SOLUTION
     hp.check_answer(answer_q_3_1, max_chars=800)
 
 # %% [markdown]
@@ -283,12 +301,15 @@ if part_3:
 # %%
 if part_3:
     active = [float(np.mean(maps[0].max(axis=(0, 1)) > 0)) for maps in feature_maps]
+    answer_q_3_2 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_3_2 = (
         f"The first convolution's maps ({feature_maps[0].shape[1]}x{feature_maps[0].shape[2]}) follow the crop's "
         f"edges and strokes; {active[0]:.0%} of its filters respond. Deeper maps are coarser "
         f"({feature_maps[-1].shape[1]}x{feature_maps[-1].shape[2]}) and sparser ({active[-1]:.0%} respond), coding "
         "parts of the digit rather than pixels: the network learns something useful, not the background."
     )
+    ### END SOLUTION
     hp.check_answer(answer_q_3_2, max_chars=800)
 
 # %% [markdown]
@@ -312,12 +333,15 @@ if part_3:
     spread = np.mean([points[y_tr[sample].argmax(1) == c].std() for c in range(10)])
     nearest = np.sort(np.linalg.norm(centres[:, None] - centres[None], axis=-1), axis=1)[:, 1]
     embedding_width = model_2_2.get_layer(embedding_layer).output.shape[-1]
+    answer_q_3_3 = ""  # your answer
+    ### BEGIN SOLUTION
     answer_q_3_3 = (
         f"The {embedding_width}-d embeddings of {len(sample):,} training crops form one cluster per digit: "
         f"the median distance between neighbouring class centres is {np.median(nearest):.1f} t-SNE units, against "
         f"a spread of {spread:.1f} within a class. Crops between clusters are the blurred or ambiguous ones."
     )
     answer_q_2_3 = answer_q_3_3  # the name seed 002 uses for this answer
+    ### END SOLUTION
     hp.check_answer(answer_q_3_3, max_chars=800)
 
 # %% [markdown]

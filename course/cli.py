@@ -1,0 +1,35 @@
+"""``./course.sh release``: the instructor's commands, one line per result or failure."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from course import assignment, release
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="./course.sh")
+    sub = parser.add_subparsers(dest="command", required=True)
+    rel = sub.add_parser("release", help="write student releases into release/")
+    rel.add_argument("names", nargs="*", help="notebooks (names or parts of them); default: every releasable one")
+    args = parser.parse_args(argv)
+    ready = assignment.releasable()
+    names = [n for n in ready if not args.names or any(p in n for p in args.names)]
+    if not names:
+        print(f"no releasable notebook matches {args.names}; releasable: {', '.join(ready)}", file=sys.stderr)
+        return 2
+    failed = 0
+    for name in names:
+        try:
+            folder = release.release(name)
+        except (RuntimeError, assignment.NotReleasable) as err:
+            print(f"[release] {name}: {err}", file=sys.stderr)
+            failed += 1
+            continue
+        print(f"[release] {name}: release/{folder.name}/ and release/{folder.name}.zip (no solution found in it)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

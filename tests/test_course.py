@@ -1,0 +1,235 @@
+"""The student release: nbgrader metadata, ``./course.sh release``, the student's path, ``./course.sh submit``.
+
+One release of notebook 03 is built per test session (nbgrader's real command
+line) and every test that inspects it shares it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from conftest import ROOT, SHARED_DATA, have_real_data
+
+from course import assignment, points, release
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from run_notebooks import project_client  # noqa: E402
+
+NAME = "03_optimizers"
+SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One release of notebook 03, by nbgrader, in a temporary folder with the project's .venv beside it."""
+    base = tmp_path_factory.mktemp("release")
+    folder = release.release(NAME, out=base / "release", course_dir=base / "course")
+    (folder / ".venv").symlink_to(ROOT / ".venv")  # the student's first ./lab.sh would install the same pins
+    return folder
+
+
+def test_points_add_up_to_each_seed_question():
+    shares: dict[str, float] = {}
+    for cells in points.CELLS.values():
+        for cell in cells.values():
+            shares[cell.question] = shares.get(cell.question, 0) + cell.points
+    assert shares == {q: points.question_points()[q] for q in shares}, "a question's cells carry its points"
+    assert set(points.SEED_QUESTIONS) <= set(shares), "every seed question in the table is graded somewhere"
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed notebooks are not beside the checkout")
+def test_seed_points_are_the_seeds_own():
+    text = next(SEEDS.glob("000_*.txt")).read_text()
+    printed: dict[str, float] = {}
+    exercise = question = None
+    for line in text.splitlines():  # a question's "(N pts)" may end a later line of it
+        if heading := re.match(r"## Exercise (\d+)", line):
+            exercise, question = heading.group(1), None
+        elif exercise and (item := re.match(r"\s*(\d+)\. ", line)):
+            question = f"seed 000, {exercise}.{item.group(1)}"
+        if question and (pts := re.search(r"\((\d+) ?pts?\)", line)):
+            printed.setdefault(question, float(pts.group(1)))
+            question = None
+    ours = {q: p for q, p in points.SEED_QUESTIONS.items() if q.startswith("seed 000")}
+    assert ours == {q: printed[q] for q in ours}
+
+
+@pytest.mark.parametrize("name", assignment.releasable())
+def test_every_graded_cell_has_a_region_an_id_and_points(name):
+    nb = assignment.nbgrader_notebook(ROOT / "notebooks" / "src" / f"{name}.py")
+    graded = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta is None:
+            assert "parameters" in cell.metadata.get("tags", []), "only the parameters cell is left free"
+            continue
+        assert meta["grade_id"], "every nbgrader cell has a grade_id"
+        if meta["solution"]:
+            assert assignment.BEGIN in cell.source, f"solution cell {meta['grade_id']} has a solution region"
+        if meta["grade"]:
+            graded[meta["grade_id"]] = meta["points"]
+    assert graded == {gid: cell.points for gid, cell in points.CELLS[name].items()}
+
+
+def test_a_notebook_without_points_is_not_releasable():
+    unready = sorted(set(p.stem for p in (ROOT / "notebooks" / "src").glob("[0-9]*.py")) - set(points.CELLS))
+    if not unready:
+        pytest.skip("every notebook has its points table")
+    with pytest.raises(assignment.NotReleasable, match="no points table"):
+        assignment.nbgrader_notebook(ROOT / "notebooks" / "src" / f"{unready[0]}.py")
+
+
+def test_release_holds_what_a_student_needs(built):
+    for rel in [*release.SHIPPED, "README.md", f"notebooks/{NAME}.ipynb", "saved_models", "histories"]:
+        assert (built / rel).exists(), f"the release lacks {rel}"
+    assert not (built / "course").exists() and not (built / "notebooks" / "src").exists()
+    cache = [p for d in ("saved_models", "histories") for p in (built / d).rglob("*") if p.name != ".keep"]
+    assert cache == [], "the student's cache starts empty"
+    with zipfile.ZipFile(built.with_suffix(".zip")) as archive:
+        names = archive.namelist()
+    assert f"{NAME}/notebooks/{NAME}.ipynb" in names and f"{NAME}/helpers/training.py" in names
+
+
+def test_release_leaks_no_solution(built):
+    nb = nbformat.read(built / "notebooks" / f"{NAME}.ipynb", as_version=4)
+    assert release.secret_lines(NAME) and release.computed_answers(NAME), "there is something to look for"
+    assert release.leaks(built, [NAME]) == []
+    assert 'answer_3_2 = ""' in "\n".join(c.source for c in nb.cells), "an answer becomes an empty string"
+    assert "### BEGIN HIDDEN TESTS" not in json.dumps(nb), "hidden tests are removed"
+
+
+def test_leak_check_finds_a_planted_solution(built, tmp_path):
+    planted = tmp_path / "planted"
+    shutil.copytree(built, planted, symlinks=True)
+    shutil.copy2(ROOT / "notebooks" / f"{NAME}.ipynb", planted / "notebooks" / "solved.ipynb")
+    shutil.copy2(ROOT / "histories" / "ex3_adam.pkl", planted / "histories" / "mine.pkl")
+    found = "\n".join(release.leaks(planted, [NAME]))
+    assert "solved.ipynb has outputs" in found and "solution code" in found and "computed answer" in found
+    assert "histories/mine.pkl is a file of our cache" in found
+
+
+def execute_in(folder: Path, nb: nbformat.NotebookNode, monkeypatch, **env: str) -> nbformat.NotebookNode:
+    """Run a notebook as a student's kernel would: in the release's notebooks/, on the release's own cache."""
+    for key, value in {
+        "IMGCLS_DATA_DIR": str(SHARED_DATA),
+        "IMGCLS_OFFLINE": "1",
+        "MPLBACKEND": "Agg",
+        "IMGCLS_CACHE_DIR": str(folder),
+        "IMGCLS_PARTIAL_DIR": str(folder / ".cache" / "partial"),
+        **env,
+    }.items():
+        monkeypatch.setenv(key, value)
+    with project_client(nb, folder / "notebooks", notebook=NAME, timeout=900) as client:
+        client.allow_errors = True
+        client.execute()
+    return nb
+
+
+def errors(nb: nbformat.NotebookNode) -> list[tuple[int, dict]]:
+    return [(i, o) for i, c in enumerate(nb.cells) for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+@pytest.mark.notebooks
+@pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
+def test_blank_release_runs_to_its_first_exercise(built, monkeypatch):
+    nb = execute_in(built, nbformat.read(built / "notebooks" / f"{NAME}.ipynb", as_version=4), monkeypatch)
+    found = errors(nb)
+    first_stub = next(i for i, c in enumerate(nb.cells) if "raise NotImplementedError()" in c.source)
+    assert found, "the blank notebook stops at its exercises"
+    assert found[0][0] >= first_stub, "every cell before the first exercise works"
+    assert found[0][1]["ename"] == "NotImplementedError", "the first error is nbgrader's stub"
+    through_helpers = [o["ename"] for _, o in found if any("helpers/" in line for line in o["traceback"])]
+    assert through_helpers == [], "no traceback runs through helpers: their errors are one line"
+    names = {o["ename"] for _, o in found}
+    # stubs, the tests that say what is missing, and cells that read a result not made yet
+    assert names <= {"NotImplementedError", "Unfinished", "AssertionError", "NameError", "KeyError", "CacheMiss"}
+    assert not list((built / "saved_models").glob("*.keras")), "nothing trained from a blank notebook"
+
+
+@pytest.fixture(scope="module")
+def solved_student(built, tmp_path_factory):
+    """A student whose code is ours: the release with our solution typed in, trained at smoke size."""
+    folder = tmp_path_factory.mktemp("student") / NAME
+    shutil.copytree(built, folder, symlinks=True)
+    course_nb = built.parent.parent / "course" / "source" / NAME / f"{NAME}.ipynb"
+    shutil.copy2(course_nb, folder / "notebooks" / f"{NAME}.ipynb")
+    return folder
+
+
+@pytest.mark.notebooks
+@pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
+def test_student_trains_into_their_own_cache_and_reruns_from_it(solved_student, monkeypatch):
+    path = solved_student / "notebooks" / f"{NAME}.ipynb"
+    first = execute_in(solved_student, nbformat.read(path, as_version=4), monkeypatch, IMGCLS_SMOKE="1")
+    assert errors(first) == [], "our solution passes the release's tests"
+    trained = sorted(p.stem for p in (solved_student / "saved_models").glob("*.keras"))
+    assert "ex3_adam" in trained, "training went into the student's own cache"
+    nb = nbformat.read(path, as_version=4)
+    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    params.source = params.source.replace("stop_training = False", "stop_training = True")
+    again = execute_in(solved_student, nb, monkeypatch, IMGCLS_SMOKE="1")
+    assert errors(again) == [], "stop_training = True re-runs from the student's cache, training nothing"
+    assert "grading: loads cached results and never trains" in json.dumps(again.cells[5].outputs)
+    nbformat.write(again, path)
+
+
+def submit(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(folder / "scripts" / "submit.py"), *args], capture_output=True, text=True, cwd=folder
+    )
+
+
+def test_submit_says_what_is_missing_in_a_blank_release(built, tmp_path):
+    folder = tmp_path / NAME
+    shutil.copytree(built, folder, symlinks=True)
+    done = submit(folder)
+    assert done.returncode == 1
+    assert "exercise(s) still raise NotImplementedError" in done.stdout
+    assert "answer_3_2 is empty" in done.stdout
+    assert "not executed top to bottom" in done.stdout
+    assert "no PDF" in done.stdout
+    assert str(tmp_path) not in done.stdout, "no path of the machine"
+
+
+@pytest.mark.notebooks
+@pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
+def test_submit_packs_exactly_the_notebooks_entries(solved_student):
+    other = solved_student / "histories" / "someone_else.json"  # an entry another notebook recorded
+    other.write_text(json.dumps({"name": "someone_else", "notebook": "02_dense_baselines", "files": {}}))
+    (solved_student / "reports").mkdir(exist_ok=True)
+    (solved_student / "reports" / "suite.pdf").write_bytes(b"%PDF-1.4 stand-in for ./render.sh's output\n")
+    done = submit(solved_student)
+    assert done.returncode == 0, done.stdout
+    assert "ready to hand in" in done.stdout
+    with zipfile.ZipFile(solved_student / "submission" / "submission.zip") as archive:
+        names = set(archive.namelist())
+    manifests = {
+        f"histories/{p.name}"
+        for p in (solved_student / "histories").glob("*.json")
+        if json.loads(p.read_text()).get("notebook") == NAME
+    }
+    assert manifests and manifests <= names
+    assert "saved_models/ex3_adam.keras" in names and "histories/ex3_adam.pkl" in names
+    assert f"notebooks/{NAME}.ipynb" in names and "reports/suite.pdf" in names
+    assert "histories/someone_else.json" not in names, "only the entries this notebook uses"
+
+
+def test_course_sh_release_refuses_an_unknown_notebook():
+    done = subprocess.run([str(ROOT / "course.sh"), "release", "no_such_notebook"], capture_output=True, text=True)
+    assert done.returncode == 2 and "no releasable notebook matches" in done.stderr
+
+
+def test_missing_shared_run_names_the_notebook_to_finish(tmp_path):
+    from helpers import cache, shared_runs
+
+    with pytest.raises(cache.CacheMiss, match="notebook 07_mnist_cnns trains it; finish that notebook first") as info:
+        cache.manifest(shared_runs.MNIST_CNN_AUG, tmp_path)
+    assert str(tmp_path) not in str(info.value), "the message names no folder"
