@@ -12,6 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = Path(os.environ.get("IMGCLS_DATA_DIR", ROOT.parent / "shared" / "datasets"))
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Chromium on a closed network, as root, without a screen (render's print-only flags stop chromedriver)
+BROWSER_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
+BROWSER_FLAGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Sweeps train in this process, where the tests can watch ``fit``; tests/test_sweep_executor.py covers the
 # local worker processes that are the default elsewhere.
 os.environ.setdefault("IMGCLS_SWEEP_PROCESSES", "1")
@@ -52,3 +55,20 @@ def cache_dir(tmp_path, monkeypatch):
     folder.mkdir()
     monkeypatch.setenv("IMGCLS_CACHE_DIR", str(folder))
     return folder
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Debian's headless Chromium, driven by selenium through chromedriver (nothing downloads a browser)."""
+    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must not look for a driver online
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in [*BROWSER_FLAGS, "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'profile'}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"))
+    try:
+        yield driver
+    finally:
+        driver.quit()

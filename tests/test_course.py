@@ -22,6 +22,7 @@ from course import assignment, points, release
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import project_client  # noqa: E402
+from test_jupyterlab import click_menu, serve_lab, wait_for  # noqa: E402
 
 NAME = "03_optimizers"
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -233,3 +234,42 @@ def test_missing_shared_run_names_the_notebook_to_finish(tmp_path):
     with pytest.raises(cache.CacheMiss, match="notebook 07_mnist_cnns trains it; finish that notebook first") as info:
         cache.manifest(shared_runs.MNIST_CNN_AUG, tmp_path)
     assert str(tmp_path) not in str(info.value), "the message names no folder"
+
+
+@pytest.mark.notebooks
+@pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
+@pytest.mark.skipif(not Path("/usr/bin/chromedriver").exists(), reason="Debian's chromium-driver is needed")
+def test_release_notebook_runs_to_its_first_exercise_in_jupyterlab(built, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    with serve_lab(built / "lab.sh", tmp_path) as (url, token, _):
+        browser.get(f"{url}/lab/tree/notebooks/{NAME}.ipynb?token={token}")
+        wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 120, "the notebook")
+        kernel = wait_for(
+            lambda: (
+                browser.find_element(By.CSS_SELECTOR, ".jp-Toolbar-kernelName").text.strip() not in ("", "No Kernel")
+                and browser.find_element(By.CSS_SELECTOR, ".jp-Toolbar-kernelName").text.strip()
+            ),
+            120,
+            "the kernel",
+        )
+        assert kernel == "Python 3 (imgcls .venv)", "the release opens in the registered kernel"
+        wait_for(
+            lambda: (
+                browser.find_element(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator").get_attribute("data-status")
+                == "idle"
+            ),
+            120,
+            "an idle kernel",
+        )
+        click_menu(browser, "Run", "runmenu:run-all")  # stops at the first error, as a student sees it
+
+        def first_error() -> str:
+            shown = [e.text for e in browser.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output")]
+            return next((t for t in shown if "NotImplementedError" in t), "")
+
+        error = wait_for(first_error, 300, "the first exercise's NotImplementedError")
+        page = "\n".join(e.text for e in browser.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output"))
+        browser.save_screenshot(str(tmp_path / "release_first_exercise.png"))
+    assert "(48000, 784) (12000, 784) (10000, 784)" in page, "the data cells before the first exercise ran"
+    assert "helpers/" not in error, "no traceback through helpers"

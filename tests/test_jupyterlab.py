@@ -11,6 +11,7 @@ under ``reports/``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,9 +27,6 @@ import pytest
 from conftest import ROOT, SHARED_DATA, have_real_data
 
 NOTEBOOK = ROOT / "notebooks" / "01_data_preparation.ipynb"
-# Chromium on a closed network, as root, without a screen (render's print-only flags stop chromedriver)
-BROWSER_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run"]
-BROWSER_FLAGS += ["--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 pytestmark = [
     pytest.mark.notebooks,
@@ -58,22 +56,22 @@ def write_lab_settings(folder: Path) -> None:
         path.write_text(json.dumps(values))
 
 
-@pytest.fixture
-def lab(tmp_path):
-    """A JupyterLab server started by ./lab.sh; yields its base URL and token."""
+@contextlib.contextmanager
+def serve_lab(lab_sh: Path, tmp_path: Path, **env: str):
+    """A JupyterLab server started by ``lab_sh`` on 127.0.0.1; yields its base URL, token and log path."""
     port, token = free_port(), os.urandom(16).hex()
     write_lab_settings(tmp_path / "settings")
     env = {
         **os.environ,
         "IMGCLS_DATA_DIR": str(SHARED_DATA),
-        "IMGCLS_CACHE_MODE": "require",  # as ./run.sh --mode require wrote the committed notebook
         "JUPYTERLAB_SETTINGS_DIR": str(tmp_path / "settings"),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
+        **env,
     }
     log = open(tmp_path / "lab.log", "w")
     proc = subprocess.Popen(
-        [str(ROOT / "lab.sh"), "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}"],
+        [str(lab_sh), "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--IdentityProvider.token={token}"],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -99,19 +97,11 @@ def lab(tmp_path):
 
 
 @pytest.fixture
-def browser(tmp_path):
-    os.environ.setdefault("SE_OFFLINE", "true")  # selenium must not look for a driver online
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in [*BROWSER_FLAGS, "--window-size=1400,1000", f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(executable_path="/usr/bin/chromedriver"))
-    try:
-        yield driver
-    finally:
-        driver.quit()
+def lab(tmp_path):
+    """A JupyterLab server started by ./lab.sh; yields its base URL and token."""
+    # require mode, as ./run.sh --mode require wrote the committed notebook
+    with serve_lab(ROOT / "lab.sh", tmp_path, IMGCLS_CACHE_MODE="require") as served:
+        yield served
 
 
 def wait_for(predicate, timeout: float, what: str):
