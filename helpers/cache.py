@@ -46,7 +46,7 @@ class CacheCorrupt(CacheError):
 
 def check_name(name: str) -> str:
     """Return ``name`` if it is a safe cache name, else raise ValueError."""
-    if not isinstance(name, str) or not _NAME_RE.match(name) or ".." in name:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or ".." in name:  # fullmatch: no "name\n"
         raise ValueError(
             f"cache name {name!r} must start with a letter or digit and use only letters, digits, '_', '-' and '.'"
         )

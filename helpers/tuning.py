@@ -17,7 +17,7 @@ import keras
 import keras_tuner as kt
 import pandas as pd
 
-from helpers import settings
+from helpers import cache, settings
 from helpers.training import TrainingForbidden
 
 
@@ -64,6 +64,7 @@ def random_search(
     """
     if settings.smoke_mode():
         max_trials, epochs = min(max_trials, 2), 1
+    cache.check_name(name)  # a project name is a folder under histories/tuner: no "..", "/" or newline
     directory = settings.cache_dir() / "histories" / "tuner"
     reloading = (directory / name / "tuner0.json").is_file()
     with contextlib.redirect_stdout(io.StringIO()):  # keras-tuner prints its absolute path on reload

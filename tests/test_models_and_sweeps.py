@@ -165,6 +165,16 @@ def test_an_unfinished_search_never_trains_or_writes_in_require_mode(cache_dir, 
     assert after == files and len(fit_counter) == 1
 
 
+@pytest.mark.parametrize("bad", ["../outside", "/tmp/outside", "name\n"])
+def test_a_search_name_cannot_leave_histories(cache_dir, fit_counter, bad):
+    with pytest.raises(ValueError, match="cache name"):
+        tuning.random_search(
+            bad, lambda hp_: None, X, Y, validation_data=(X[:10], Y[:10]), max_trials=1, epochs=1, batch_size=16
+        )
+    assert not (cache_dir / "outside").exists() and not (cache_dir.parent / "outside").exists()
+    assert len(fit_counter) == 0
+
+
 def test_random_search_reloads_without_training(cache_dir, fit_counter, capsys):
     def build(hp_):
         width = hp_.Choice("width", [2, 4, 8])

@@ -296,7 +296,7 @@ def test_builder_must_return_a_compiled_model(cache_dir):
         fit_cached("b", lambda: keras.Sequential([keras.Input((8,)), keras.layers.Dense(3)]), X, Y, epochs=1)
 
 
-@pytest.mark.parametrize("bad", ["../x", "a/b", "", ".hidden", "x" * 200])
+@pytest.mark.parametrize("bad", ["../x", "a/b", "", ".hidden", "x" * 200, "name\n", "/abs", "a\nb"])
 def test_unsafe_names_are_refused(cache_dir, bad):
     with pytest.raises(ValueError):
         run(bad)
