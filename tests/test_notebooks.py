@@ -372,10 +372,19 @@ def test_no_measurement_is_typed_by_hand(path):
 
 
 def code_lines(path: Path) -> list[int]:
-    """Lines of code (not blank, not comments) of each code cell of a notebook source."""
+    """Lines of code of each code cell of a notebook source.
+
+    Blank lines, comments (nbgrader's markers among them) and the student's empty
+    ``answer_... = ""`` placeholders are not code of the example.
+    """
     cells = read_notebook(path).cells
+    placeholder = re.compile(r'answer_\w+ = ""')
     return [
-        sum(1 for line in c.source.splitlines() if line.strip() and not line.strip().startswith(("#", "%")))
+        sum(
+            1
+            for line in c.source.splitlines()
+            if line.strip() and not line.strip().startswith(("#", "%")) and not placeholder.match(line.strip())
+        )
         for c in cells
         if c.cell_type == "code"
     ]
