@@ -66,6 +66,8 @@ def nbgrader_notebook(source: Path) -> nbformat.NotebookNode:
             points, or a table entry has no cell.
     """
     name = source.stem
+    if name in points.NOT_RELEASED:
+        raise NotReleasable(f"{name} is not handed out: {points.NOT_RELEASED[name]}")
     if name not in points.CELLS:
         raise NotReleasable(f"{name} has no points table in course/points.py yet, so it cannot be released")
     table = points.CELLS[name]

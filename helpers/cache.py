@@ -207,24 +207,37 @@ def verify_files(name: str, entry: dict, cache_dir: str | os.PathLike | None = N
     return problems
 
 
-def load_model(path: Path) -> Any:
-    """Load a ``.keras`` model after checking its config against the suite's allow-list, then with ``safe_mode=True``.
+class ModelRefused(CacheCorrupt):
+    """A cached model not loaded because it could run code, or needs objects the running notebook did not define."""
+
+
+def load_model(path: Path, custom_objects: dict[str, Any] | None = None) -> Any:
+    """Load a ``.keras`` model after checking its config (:mod:`helpers.safe_load`), then with ``safe_mode=True``.
+
+    Args:
+        path: The ``.keras`` file.
+        custom_objects: The running notebook's own classes and functions the model
+            uses, by name; only these custom objects load.
 
     Raises:
-        CacheCorrupt: If the file holds anything the suite never builds, or cannot be loaded.
+        ModelRefused: The file uses something that could run code, or a custom
+            object not in ``custom_objects``; one line says what.
+        CacheCorrupt: The file cannot be loaded.
     """
     import keras
 
     from helpers import safe_load
 
+    custom = dict(custom_objects or {})
     try:
-        safe_load.check_keras_file(path)
+        safe_load.check_keras_file(path, set(custom))
     except safe_load.UnsafeModelFile as err:
-        raise CacheCorrupt(f"{path}: refused before loading: {err}") from None
+        raise ModelRefused(f"not loaded: {err}") from None
     try:
-        return keras.models.load_model(path, safe_mode=True)
+        return keras.models.load_model(path, safe_mode=True, custom_objects=custom or None)
     except Exception as err:  # Keras raises many types for a damaged zip
-        raise CacheCorrupt(f"{path}: cannot be loaded ({type(err).__name__}: {err})") from None
+        reason = str(err).splitlines()[0][:200].replace(str(path), path.name) if str(err) else ""
+        raise CacheCorrupt(f"{path.name} cannot be loaded ({type(err).__name__}: {reason})") from None
 
 
 def list_entries(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:

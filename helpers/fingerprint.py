@@ -12,6 +12,7 @@ import inspect
 import json
 from typing import Any
 
+import keras
 import numpy as np
 
 # Settings that change speed but not the numbers a model learns.
@@ -274,6 +275,28 @@ def custom_code(model: Any) -> dict[str, str]:
             continue
         target = obj if inspect.isfunction(obj) or inspect.isclass(obj) else type(obj)
         found[label] = code_fingerprint(target)
+    return found
+
+
+def custom_objects(model: Any) -> dict[str, Any]:
+    """The user's own classes and functions a model is made of, by the names a ``.keras`` file gives them.
+
+    Layers (at any depth), their activations, the optimizer, the loss and the
+    metrics: what :func:`helpers.cache.load_model` may load because the running
+    notebook defined it.
+    """
+    candidates: list[Any] = [getattr(model, "optimizer", None), getattr(model, "loss", None)]
+    metrics = getattr(model, "_compile_metrics", None)
+    candidates += list(getattr(metrics, "_user_metrics", None) or [])
+    for layer in model._flatten_layers(include_self=False, recursive=True):
+        candidates += [layer, getattr(layer, "activation", None)]
+    found = {}
+    for obj in candidates:
+        if obj is None or isinstance(obj, str) or not _is_custom(obj):
+            continue
+        target = obj if inspect.isfunction(obj) or inspect.isclass(obj) else type(obj)
+        found[target.__name__] = target
+        found[keras.saving.get_registered_name(target)] = target
     return found
 
 

@@ -16,6 +16,8 @@ import seaborn as sns
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from helpers.errors import OneLineError
+
 
 def _image_grid(nrows: int, ncols: int, cell_inches: tuple[float, float]) -> tuple[Figure, np.ndarray]:
     """A figure of ``nrows`` x ``ncols`` image panels with their axes hidden."""
@@ -37,9 +39,22 @@ def _history_dict(history: Any) -> dict[str, list[float]]:
     return history.history if hasattr(history, "history") else dict(history)
 
 
-def _labels(y: Any) -> np.ndarray:
+class LabelOutOfRange(OneLineError, ValueError):
+    """A label that names no class of the ones a plot was given."""
+
+
+def _labels(y: Any, n_classes: int | None = None) -> np.ndarray:
+    """Integer labels from integers or one-hot rows; with ``n_classes``, each must be one of them."""
     y = np.asarray(y)
-    return y.argmax(axis=1) if y.ndim == 2 else y
+    labels = y.argmax(axis=1) if y.ndim == 2 else y
+    if n_classes is not None and len(labels):
+        outside = labels[(labels < 0) | (labels >= n_classes)]
+        if len(outside):
+            raise LabelOutOfRange(
+                f"label {outside[0]} is outside the {n_classes} classes given (0 to {n_classes - 1}): "
+                "map the labels first, or pass all the class names"
+            )
+    return labels
 
 
 def _axes_row(axes: Sequence[Any] | None, n: int) -> Sequence[Any]:
@@ -102,8 +117,8 @@ def plot_some_samples(
     pool = np.asarray(select_from) if len(select_from) else np.arange(len(x))
     rng = np.random.default_rng(seed)
     chosen = rng.choice(pool, size=min(ncols * nrows, len(pool)), replace=False)
-    y_int = _labels(y) if len(y) else None
-    yhat_int = _labels(yhat) if len(yhat) else None
+    y_int = _labels(y, len(label_mapping)) if len(y) else None
+    yhat_int = _labels(yhat, len(label_mapping)) if len(yhat) else None
     fig, axes = _image_grid(nrows, ncols, (1.4, 1.5))
     for ax, idx in zip(axes.ravel(), chosen):
         img, cmap = _image(x[idx])
@@ -228,7 +243,7 @@ def plot_metric_vs_param(
 
 def plot_class_histogram(y: Any, class_names: Sequence[str], *, title: str = "", ax: Any = None) -> Figure:
     """Bar chart of how many examples each class has."""
-    counts = np.bincount(_labels(y), minlength=len(class_names))
+    counts = np.bincount(_labels(y, len(class_names)), minlength=len(class_names))
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 3.5))
     ax.bar(range(len(class_names)), counts, color="tab:blue")
@@ -250,7 +265,10 @@ def plot_confusion_matrix(
     from sklearn.metrics import confusion_matrix
 
     cm = confusion_matrix(
-        _labels(y_true), _labels(y_pred), labels=range(len(class_names)), normalize="true" if normalize else None
+        _labels(y_true, len(class_names)),
+        _labels(y_pred, len(class_names)),
+        labels=range(len(class_names)),
+        normalize="true" if normalize else None,
     )
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 6))

@@ -6,9 +6,12 @@ crafted ``config.json`` can still name Keras API functions (for example
 Keras sees a file, :func:`check_keras_file`
 
 1. reads ``config.json`` from the zip with a size cap (no zip bombs),
-2. walks it against an allow-list: only the Keras classes this suite builds,
-   each with only the arguments that class's own ``get_config()`` has, and no
-   function references or custom (registered) objects,
+2. walks it against an allow-list: any class of Keras' public API (layers,
+   optimizers and their schedules, losses, metrics, initializers, regularizers,
+   constraints) except those that run code (``Lambda`` and the wrappers of other
+   frameworks' code), each with only the arguments that class takes; functions
+   only by the name of a Keras activation, loss or metric; and custom objects
+   only when the running notebook defined them and passes them in,
 3. for functional models, refuses any layer that is not on a path from the
    model's inputs to its outputs.
 
@@ -31,7 +34,24 @@ ZIP_MEMBERS = {"config.json", "metadata.json", "model.weights.h5", "assets"}
 
 
 class UnsafeModelFile(OneLineError, ValueError):
-    """A ``.keras`` file holds something this suite never builds; it was not loaded."""
+    """A ``.keras`` file holds something that could run code, or that the running notebook did not define."""
+
+
+#: Public Keras classes that run code given to them, never loaded from a file.
+RUNS_CODE = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
+#: Where Keras' public classes live, as its files name them in ``module``.
+PUBLIC_MODULES = (
+    "keras.layers",
+    "keras.optimizers",
+    "keras.optimizers.schedules",
+    "keras.losses",
+    "keras.metrics",
+    "keras.initializers",
+    "keras.regularizers",
+    "keras.constraints",
+)
+#: Keras modules whose public functions a file may name (as ``activation="relu"`` or a ``function`` node).
+FUNCTION_MODULES = ("keras.activations", "keras.losses", "keras.metrics")
 
 
 def _prototypes() -> dict[tuple[str, str], Callable[[], Any]]:
@@ -81,18 +101,79 @@ WRAPPER_KEYS = {"module", "class_name", "config", "registered_name", "build_conf
 WRAPPER_KEYS |= {"shared_object_id", "name", "inbound_nodes"}
 
 
-@functools.cache
-def allowed_arguments() -> dict[tuple[str, str], frozenset[str]]:
-    """Per allowed class, the argument names its ``get_config()`` has (computed from Keras itself)."""
-    allowed = {}
-    for key, make in _prototypes().items():
-        if make is None:
-            allowed[key] = frozenset(FUNCTIONAL_ARGS)
+def _init_arguments(cls: type) -> set[str]:
+    """The named arguments of a class's ``__init__`` and of its bases' (Keras passes ``**kwargs`` up)."""
+    import inspect
+
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
             continue
-        config = make().get_config()
-        extra = {"build_input_shape"} if key[1] == "Sequential" else set()
-        allowed[key] = frozenset(set(config) | extra)
-    return allowed
+        try:
+            parameters = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        names |= {p.name for p in parameters if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) and p.name != "self"}
+    return names
+
+
+@functools.cache
+def public_classes() -> dict[tuple[str, str], type]:
+    """Keras' public classes by ``(module, class name)`` as its files name them, without those that run code."""
+    import importlib
+    import inspect
+
+    found = {}
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for attr in dir(module):
+            cls = getattr(module, attr)
+            if inspect.isclass(cls) and cls.__name__ not in RUNS_CODE and not attr.startswith("_"):
+                found[(module_name, cls.__name__)] = cls
+    return found
+
+
+@functools.cache
+def allowed_arguments(key: tuple[str, str]) -> frozenset[str] | None:
+    """The argument names an allowed class takes (computed from Keras itself), or None when it is not allowed.
+
+    A class the suite builds allows what its own ``get_config()`` writes; any
+    other public class allows the arguments of its ``__init__`` and its bases',
+    and what a default instance's ``get_config()`` writes, when it has one.
+    """
+    prototypes = _prototypes()
+    if key in prototypes and prototypes[key] is None:
+        return frozenset(FUNCTIONAL_ARGS)
+    cls = public_classes().get(key)
+    if key not in prototypes and cls is None:
+        return None
+    base = {"name", "trainable", "dtype", "autocast", "build_input_shape", "input_shape", "batch_input_shape"}
+    names = set(base)
+    if cls is not None:
+        names |= _init_arguments(cls)
+    make = prototypes.get(key) or cls
+    try:
+        names |= set(make().get_config())
+    except Exception:  # a class whose arguments have no defaults: its __init__ names them
+        pass
+    if key[1] == "Sequential":
+        names.add("build_input_shape")
+    return frozenset(names)
+
+
+@functools.cache
+def keras_functions() -> frozenset[str]:
+    """Names of the public functions of Keras' activations, losses and metrics."""
+    import importlib
+    import inspect
+
+    return frozenset(
+        name
+        for module_name in FUNCTION_MODULES
+        for name, obj in vars(importlib.import_module(module_name)).items()
+        if inspect.isfunction(obj) and not name.startswith("_")
+    )
 
 
 def read_config(path: Path) -> dict:
@@ -122,19 +203,32 @@ def read_config(path: Path) -> dict:
     return config
 
 
-def _check_object(node: dict, where: str) -> None:
+def _check_object(node: dict, where: str, custom: frozenset[str]) -> None:
     key = (node.get("module"), node.get("class_name"))
     if key[1] == "__keras_tensor__" and "Functional" in where:
         return  # a link between layers in a functional model; its history is checked by _check_functional
-    allowed = allowed_arguments()
-    if key not in allowed:
-        raise UnsafeModelFile(f"{where}: {key[1]!r} from {key[0]!r} is not a class this suite builds")
-    if node.get("registered_name") not in (None, key[1]):
-        raise UnsafeModelFile(f"{where}: custom object {node.get('registered_name')!r} is not allowed")
+    if key[1] == "function":
+        _check_function(node, where, custom)
+        return
+    if key[1] in RUNS_CODE:
+        raise UnsafeModelFile(f"{where}: uses {key[1]}, which can run code")
+    if key[1] == "__lambda__":
+        raise UnsafeModelFile(f"{where}: holds a Python lambda, which can run code")
+    registered = node.get("registered_name")
+    allowed = allowed_arguments(key)
+    if registered not in (None, key[1]) or allowed is None:
+        own = registered if registered not in (None, "function") else key[1]
+        if own in custom:
+            return  # the running notebook defined it and passed it in: loading it runs no code but the notebook's
+        if registered not in (None, key[1]) or not str(key[0]).startswith("keras"):
+            raise UnsafeModelFile(f"{where}: uses the custom object {own!r}, which this notebook did not define")
+        raise UnsafeModelFile(
+            f"{where}: uses {key[1]!r} from {key[0]!r}, which is not a Keras class and not one this notebook defined"
+        )
     config = node.get("config")
     if not isinstance(config, dict):
         raise UnsafeModelFile(f"{where}: {key[1]} has no argument dictionary")
-    unknown = set(config) - allowed[key]
+    unknown = set(config) - allowed
     if unknown:
         raise UnsafeModelFile(f"{where}: {key[1]} has arguments it never takes: {sorted(unknown)}")
     extra = set(node) - WRAPPER_KEYS
@@ -144,16 +238,29 @@ def _check_object(node: dict, where: str) -> None:
         _check_functional(config, where)
 
 
-def _walk(node: Any, where: str) -> None:
+def _check_function(node: dict, where: str, custom: frozenset[str]) -> None:
+    """A function is named, never defined, by a file: a Keras activation, loss or metric, or the notebook's own."""
+    name = node.get("config")
+    if not isinstance(name, str):
+        raise UnsafeModelFile(f"{where}: a function reference without a name")
+    if name in custom:
+        return
+    if node.get("module") not in ("builtins", *FUNCTION_MODULES) or name not in keras_functions():
+        raise UnsafeModelFile(
+            f"{where}: names the function {node.get('module')}.{name}, which is not a Keras activation, loss or metric"
+        )
+
+
+def _walk(node: Any, where: str, custom: frozenset[str] = frozenset()) -> None:
     if isinstance(node, dict):
         if "class_name" in node:
-            _check_object(node, where)
+            _check_object(node, where, custom)
             where = f"{where}/{node.get('class_name')}"
         for name, value in node.items():
-            _walk(value, f"{where}.{name}" if not isinstance(value, (dict, list)) else where)
+            _walk(value, f"{where}.{name}" if not isinstance(value, (dict, list)) else where, custom)
     elif isinstance(node, list):
         for value in node:
-            _walk(value, where)
+            _walk(value, where, custom)
 
 
 def _check_functional(config: dict, where: str) -> None:
@@ -196,13 +303,18 @@ def _layer_names(spec: Any) -> set[str]:
     return {item[0] for item in spec or [] if isinstance(item, list) and item and isinstance(item[0], str)}
 
 
-def check_keras_file(path: str | Path) -> dict:
-    """Refuse a ``.keras`` file that holds anything the suite never builds; return its config.
+def check_keras_file(path: str | Path, custom: frozenset[str] | set[str] = frozenset()) -> dict:
+    """Refuse a ``.keras`` file that holds anything that could run code; return its config.
+
+    Args:
+        path: The ``.keras`` file.
+        custom: Names of the custom objects the running notebook defined and passes
+            to Keras (class names, registered names, function names).
 
     Raises:
         UnsafeModelFile: With one line saying what was found where.
     """
     path = Path(path)
     config = read_config(path)
-    _walk(config, path.name)
+    _walk(config, path.name, frozenset(custom))
     return config

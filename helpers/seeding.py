@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 
 import keras
+import numpy as np
 from keras.src.random import seed_generator
 
 from helpers.errors import OneLineError
@@ -51,3 +52,14 @@ def seeded_build(seed: int) -> Iterator[None]:
             yield
         finally:
             seed_generator.python_random = shared
+
+
+def random_states() -> tuple:
+    """The global random generators' states (Python's and NumPy's), to give back later."""
+    return random.getstate(), np.random.get_state()
+
+
+def set_random_states(states: tuple) -> None:
+    """Give Python's and NumPy's global generators the states :func:`random_states` took."""
+    random.setstate(states[0])
+    np.random.set_state(states[1])

@@ -268,12 +268,20 @@ class BadTrainingData(OneLineError, ValueError):
 
 
 def check_training_arrays(x: Any, y: Any, validation_data: Any = None, test_data: Any = None) -> None:
-    """Refuse non-finite inputs and mismatched sample counts before anything trains or is cached.
+    """Refuse missing labels, arrays of Python objects, non-finite inputs and mismatched sample counts.
 
     Raises:
         BadTrainingData: One line naming the array and what is wrong with it.
     """
+    if _is_array_data(x) and y is None:
+        raise BadTrainingData("y is None: pass the training labels as the argument after x")
     pairs = {"x/y": (x, y), "validation_data": validation_data, "test_data": test_data}
+    for label, pair in pairs.items():
+        for part, array in zip(("inputs", "targets"), () if pair is None else pair):
+            if _is_array_data(array) and array.dtype == object:
+                raise BadTrainingData(
+                    f"{label} {part} are an array of Python objects: convert them with np.asarray(..., dtype='float32')"
+                )
     for label, pair in pairs.items():
         if pair is None:
             continue
@@ -285,6 +293,55 @@ def check_training_arrays(x: Any, y: Any, validation_data: Any = None, test_data
         first, second = pair
         if _is_array_data(first) and second is not None and len(first) != len(second):
             raise BadTrainingData(f"{label}: {len(first)} inputs but {len(second)} targets; they must match")
+
+
+def _loss_name(model: keras.Model) -> str:
+    loss = getattr(model, "loss", None)
+    name = loss if isinstance(loss, str) else getattr(loss, "name", None) or getattr(loss, "__name__", "")
+    return str(name).lower()
+
+
+def check_against_model(model: keras.Model, x: Any, y: Any) -> None:
+    """Refuse inputs of the wrong shape for the model, and labels of the wrong kind for its loss.
+
+    Raises:
+        BadTrainingData: One line saying what does not fit and what to do.
+    """
+    if not _is_array_data(x):
+        return
+    try:
+        expected = model.input_shape
+    except (AttributeError, ValueError):  # a model not built yet: Keras checks it when it trains
+        expected = None
+    if (
+        isinstance(expected, tuple)
+        and len(expected) == x.ndim
+        and all(isinstance(d, int) or d is None for d in expected)
+    ):
+        if any(e is not None and e != a for e, a in zip(expected[1:], x.shape[1:])):
+            raise BadTrainingData(
+                f"x has samples of shape {x.shape[1:]} but the model takes {tuple(expected[1:])}: "
+                "reshape x or change the model's input"
+            )
+    elif isinstance(expected, tuple) and all(isinstance(d, int) or d is None for d in expected):
+        raise BadTrainingData(
+            f"x has samples of shape {x.shape[1:]} but the model takes {tuple(expected[1:])}: "
+            "reshape x (for example flatten the images) or change the model's input"
+        )
+    if not _is_array_data(y):
+        return
+    loss = _loss_name(model)
+    one_hot = y.ndim == 2 and y.shape[1] > 1
+    if "categorical" in loss and "sparse" not in loss and not one_hot:
+        raise BadTrainingData(
+            f"the loss {loss} wants one-hot labels, but y has shape {y.shape}: use hp.one_hot(y), "
+            "or the loss sparse_categorical_crossentropy"
+        )
+    if "sparse" in loss and one_hot:
+        raise BadTrainingData(
+            f"the loss {loss} wants integer labels, but y is one-hot (shape {y.shape}): use y.argmax(1), "
+            "or the loss categorical_crossentropy"
+        )
 
 
 def fit_cached(
@@ -362,7 +419,9 @@ def fit_cached(
     if settings.smoke_mode():
         epochs = min(epochs, 1)
 
+    random_states = seeding.random_states()  # a cache hit gives them back as the notebook set them
     model = _build(build_model, seed)
+    check_against_model(model, x, y)
     user_callbacks = list(callbacks)
     fit_params = {
         "epochs": epochs,
@@ -379,6 +438,7 @@ def fit_cached(
     entry = cache.read_manifest(p["manifest"])
     wants_retrain = mode == "retrain" or (mode == "train" and settings.forced_retrain(name))
     wants_retrain = wants_retrain and (str(p["manifest"]), digest) not in _RETRAINED  # each run once per process
+    unusable = False  # this process found the entry's files refused or unreadable: train, never load them again
     if entry is not None and not wants_retrain:
         if entry.get("fingerprint") != digest and not entry.get("key_version"):  # only then: is it a v1 key?
             if entry.get("fingerprint") == fingerprint.spec_digest(fingerprint.legacy_spec(model, spec)):
@@ -388,17 +448,24 @@ def fit_cached(
             if not problems:
                 try:
                     history = cache.load_history(p["history"])
-                    loaded = cache.load_model(p["model"]) if return_model else None
+                    custom = fingerprint.custom_objects(model)
+                    loaded = cache.load_model(p["model"], custom) if return_model else None
                     if mode != "require":
                         _record_origin(p["manifest"], entry, exercise)
                     if verbose:
                         print(f"[cache] loaded {name} (trained in {entry.get('training_seconds', 0):.0f} s)")
+                    seeding.set_random_states(random_states)
                     return loaded, history
+                except cache.ModelRefused as err:
+                    if mode == "require":
+                        raise cache.ModelRefused(f"cached artifact {name!r} {err}") from None
+                    problems = [str(err)]
                 except cache.CacheCorrupt as err:
                     problems = [str(err)]
             if mode == "require":
                 raise cache.CacheCorrupt(f"cached artifact {name!r} is damaged: " + "; ".join(problems))
             print(f"[cache] {name}: " + "; ".join(problems) + " -> retraining")
+            unusable = True
         else:
             changes = fingerprint.describe_changes(entry.get("spec", {}), spec)
             if mode == "require":
@@ -414,7 +481,7 @@ def fit_cached(
 
     p["partial"].parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(p["partial"]) + ".lock"):  # one process per name: artifacts of two runs never mix
-        if not wants_retrain:
+        if not wants_retrain and not unusable:
             again = cache.read_manifest(p["manifest"])  # another process may have finished it meanwhile
             if (
                 again is not None
@@ -422,7 +489,8 @@ def fit_cached(
                 and not cache.verify_files(name, again, cache_dir)
             ):
                 print(f"[cache] loaded {name} (trained meanwhile by another process)")
-                loaded = cache.load_model(p["model"]) if return_model else None
+                loaded = cache.load_model(p["model"], fingerprint.custom_objects(model)) if return_model else None
+                seeding.set_random_states(random_states)
                 return loaded, cache.load_history(p["history"])
         else:
             shutil.rmtree(p["partial"], ignore_errors=True)  # retrain means from scratch, never a leftover state

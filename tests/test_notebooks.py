@@ -374,8 +374,9 @@ def test_no_measurement_is_typed_by_hand(path):
 def code_lines(path: Path) -> list[int]:
     """Lines of code of each code cell of a notebook source.
 
-    Blank lines, comments (nbgrader's markers among them) and the student's empty
-    ``answer_... = ""`` placeholders are not code of the example.
+    Blank lines, comments (nbgrader's markers among them), the student's empty
+    ``answer_... = ""`` placeholders and nbgrader's test cells (``grade_id="test_..."``)
+    are not code of the example.
     """
     cells = read_notebook(path).cells
     placeholder = re.compile(r'answer_\w+ = ""')
@@ -386,7 +387,7 @@ def code_lines(path: Path) -> list[int]:
             if line.strip() and not line.strip().startswith(("#", "%")) and not placeholder.match(line.strip())
         )
         for c in cells
-        if c.cell_type == "code"
+        if c.cell_type == "code" and not str(c.metadata.get("grade_id", "")).startswith("test_")
     ]
 
 

@@ -64,8 +64,11 @@ def test_the_suites_own_model_passes_and_loads_without_side_effects(saved, tmp_p
 @pytest.mark.parametrize(
     ("edit", "reason"),
     [
-        (lambda c: dense_config(c).update(activation=FUNCTION_CALL), "not a class this suite builds"),
-        (lambda c: dense_config(c).update(kernel_initializer={**FUNCTION_CALL, "class_name": "__lambda__"}), "not a"),
+        (lambda c: dense_config(c).update(activation=FUNCTION_CALL), "not a Keras activation, loss or metric"),
+        (
+            lambda c: dense_config(c).update(kernel_initializer={**FUNCTION_CALL, "class_name": "__lambda__"}),
+            "can run code",
+        ),
         (lambda c: dense_config(c).update(call_on_load="rm -rf"), "arguments it never takes"),
         (lambda c: c["config"]["layers"][1].update(registered_name="Custom>Dense"), "custom object"),
         (lambda c: c["config"]["layers"].append({**c["config"]["layers"][1], "class_name": "Lambda"}), "Lambda"),

@@ -45,30 +45,29 @@ hp.start_notebook(student)
 # on a machine with internet. Images are `uint8` (0-255), labels integers 0-9.
 
 # %%
+# Training and test images and labels of both data sets, and their class names, with hp.load_dataset.
+### BEGIN SOLUTION
 (x_mnist_train, y_mnist_train), (x_mnist_test, y_mnist_test), mnist_classes = hp.load_dataset("mnist")
 (x_fashion_train, y_fashion_train), (x_fashion_test, y_fashion_test), fashion_classes = hp.load_dataset("fashion_mnist")
+### END SOLUTION
 
-# %%
-pd.DataFrame(
-    {
-        "MNIST": [x_mnist_train.shape, x_mnist_test.shape, x_mnist_train.dtype, x_mnist_train.max()],
-        "Fashion-MNIST": [x_fashion_train.shape, x_fashion_test.shape, x_fashion_train.dtype, x_fashion_train.max()],
-    },
-    index=["training images", "test images", "dtype", "max pixel value"],
-)
+# %% grade_id="test_load_datasets"
+# Test (Exercise 1.1): training and test images of 28x28 pixels in each data set, one label 0 to 9 for each.
+for test_x, test_y in (
+    (x_mnist_train, y_mnist_train),
+    (x_mnist_test, y_mnist_test),
+    (x_fashion_train, y_fashion_train),
+    (x_fashion_test, y_fashion_test),
+):
+    assert test_x.shape[1:] == (28, 28), f"images of shape {test_x.shape[1:]}; expected 28x28 pixels"
+    assert len(test_y) == len(test_x) and set(np.unique(test_y)) == set(range(10)), "one label 0-9 per image"
+assert len(x_mnist_train) > len(x_mnist_test) and len(x_fashion_train) > len(x_fashion_test), "train, then test"
 
-# %%
-print("Fashion-MNIST classes:", dict(enumerate(fashion_classes)))
-
-# %% [markdown]
-# ## Look at samples (Exercise 1.2)
-#
-# `plot_some_samples` draws random training images and writes the label of
-# each at its bottom left in green (and, when predictions are given, the
-# predicted label at the bottom right in red).
-
-# %%
+# %% grade_id="plot_samples"
+# Some MNIST training samples, drawn with hp.plot_some_samples (Exercise 1.2).
+### BEGIN SOLUTION
 hp.plot_some_samples(x_mnist_train, y_mnist_train, title="MNIST training samples (green: label)")
+### END SOLUTION
 # %%
 hp.plot_some_samples(
     x_fashion_train,
@@ -98,14 +97,20 @@ hp.check_answer(answer_1_2, max_sentences=1)
 # flattened to a 784-vector rescaled from 0-255 to [0, 1] (`float32`).
 
 # %%
+# One-hot labels: label 2 of 5 classes becomes [0, 0, 1, 0, 0].
+### BEGIN SOLUTION
 y_mnist_train_onehot = hp.one_hot(y_mnist_train)
 y_fashion_train_onehot = hp.one_hot(y_fashion_train)
+### END SOLUTION
 for label, row in zip(y_mnist_train[:3], y_mnist_train_onehot[:3]):
     print(label, "->", row.astype(int))
 
 # %%
+# Each image flattened to a 784-vector and rescaled into [0, 1].
+### BEGIN SOLUTION
 x_mnist_train_flat = hp.flatten_rescale(x_mnist_train)
 x_fashion_train_flat = hp.flatten_rescale(x_fashion_train)
+### END SOLUTION
 print(
     "MNIST:",
     x_mnist_train.shape,
@@ -115,6 +120,15 @@ print(
     f"range [{x_mnist_train_flat.min()}, {x_mnist_train_flat.max()}]",
 )
 print("Fashion-MNIST:", x_fashion_train.shape, "->", x_fashion_train_flat.shape)
+
+# %% grade_id="test_prepare"
+# Test (Exercise 1.3): one-hot rows that point at the label; flat 784-vectors in [0, 1].
+for test_y, test_onehot in ((y_mnist_train, y_mnist_train_onehot), (y_fashion_train, y_fashion_train_onehot)):
+    assert test_onehot.shape == (len(test_y), 10), f"one-hot labels of shape {test_onehot.shape}"
+    assert np.array_equal(test_onehot.argmax(1), test_y) and np.allclose(test_onehot.sum(1), 1), "one 1 per row"
+for test_flat in (x_mnist_train_flat, x_fashion_train_flat):
+    assert test_flat.shape == (len(x_mnist_train), 784), f"flat images of shape {test_flat.shape}"
+    assert test_flat.min() >= 0 and test_flat.max() <= 1 and test_flat.max() > 0.5, "rescale 0-255 into [0, 1]"
 
 # %% [markdown]
 # The training notebooks split 20 % of each *training* set off as validation
@@ -129,8 +143,11 @@ print("train", x_train.shape, "validation", x_val.shape, "test", x_mnist_test.sh
 # %% [markdown]
 # ## Class balance (seed 003)
 
-# %%
+# %% grade_id="plot_class_histogram"
+# A histogram of the MNIST training classes (seed 003).
+### BEGIN SOLUTION
 hp.plot_class_histogram(y_mnist_train, mnist_classes, title="MNIST training labels")
+### END SOLUTION
 # %%
 hp.plot_class_histogram(y_fashion_train, fashion_classes, title="Fashion-MNIST training labels")
 # %%

@@ -75,6 +75,9 @@ print({k: v[0].shape for k, v in mnist.items() if k in ("train", "val", "test")}
 
 # %%
 def make_softmax_regression(learning_rate: float) -> keras.Model:
+    """No hidden layer: 784 inputs, 10 softmax outputs; SGD at ``learning_rate``, categorical
+    cross-entropy, accuracy metric."""
+    ### BEGIN SOLUTION
     model = hp.build_mlp(784, [], num_classes=10, name="softmax_regression")
     model.compile(
         optimizer=keras.optimizers.SGD(learning_rate=learning_rate),
@@ -82,10 +85,24 @@ def make_softmax_regression(learning_rate: float) -> keras.Model:
         metrics=["accuracy"],
     )
     return model
+    ### END SOLUTION
 
 
 # %%
 make_softmax_regression(0.1).summary()
+
+# %% grade_id="test_softmax_regression"
+# Test (Exercise 2.1): no hidden layer, softmax outputs, cross-entropy, SGD, accuracy.
+test_model = make_softmax_regression(0.1)
+assert test_model.input_shape == (None, 784), f"input shape {test_model.input_shape}: it takes flat 784-vectors"
+test_dense = [layer for layer in test_model.layers if isinstance(layer, keras.layers.Dense)]
+assert [d.units for d in test_dense] == [10], f"Dense widths {[d.units for d in test_dense]}: no hidden layer"
+assert test_dense[0].activation is keras.activations.softmax, "the output layer uses the softmax activation"
+assert isinstance(test_model.optimizer, keras.optimizers.SGD), "the optimizer is stochastic gradient descent"
+test_compiled = test_model.get_compile_config()
+test_loss = str(test_compiled["loss"]).lower()
+assert "categorical" in test_loss and "crossentropy" in test_loss and "sparse" not in test_loss, "use categorical CE"
+assert "accuracy" in str(test_compiled["metrics"]), "add the accuracy metric"
 
 # %% [markdown]
 # ## Train: until the validation loss stops decreasing (Exercises 2.2 and 2.4)
@@ -108,6 +125,9 @@ def early_stopping() -> keras.callbacks.EarlyStopping:
 softmax_names = {"MNIST": "ex2_softmax_mnist", "Fashion-MNIST": "ex2_softmax_fashion_mnist"}
 softmax_models, softmax_histories = {}, {}
 for label, split in (("MNIST", mnist), ("Fashion-MNIST", fashion)):
+    # Train make_softmax_regression(sgd_learning_rate) on this split under softmax_names[label], until
+    # the validation loss stops decreasing; keep its model and history.
+    ### BEGIN SOLUTION
     softmax_models[label], softmax_histories[label] = hp.fit_cached(
         softmax_names[label],
         lambda: make_softmax_regression(sgd_learning_rate),
@@ -120,14 +140,30 @@ for label, split in (("MNIST", mnist), ("Fashion-MNIST", fashion)):
         seed=0,
         exercise="2.2",
     )
+    ### END SOLUTION
+
+# %% grade_id="test_softmax_training"
+# Test (Exercises 2.2 and 2.4): both data sets trained, with early stopping on the validation loss.
+assert sorted(softmax_histories) == ["Fashion-MNIST", "MNIST"], f"trained {sorted(softmax_histories)}"
+for label in softmax_names:
+    test_callbacks = hp.manifest(softmax_names[label])["spec"]["callbacks"]
+    assert any(c["class"] == "EarlyStopping" and c["monitor"] == "val_loss" for c in test_callbacks), (
+        f"{label}: train until the validation loss stops decreasing (early stopping on val_loss)"
+    )
 
 # %% [markdown]
 # ## Evaluate: learning curves (Exercises 2.3 and 2.4)
 
-# %%
+# %% grade_id="plot_mnist_curves"
+# The MNIST learning curves with hp.plot_history (Exercise 2.3).
+### BEGIN SOLUTION
 hp.plot_history(softmax_histories["MNIST"], "MNIST, softmax regression (SGD, learning rate 0.1)")
-# %%
+### END SOLUTION
+# %% grade_id="plot_fashion_curves"
+# The Fashion-MNIST learning curves (Exercise 2.4).
+### BEGIN SOLUTION
 hp.plot_history(softmax_histories["Fashion-MNIST"], "Fashion-MNIST, softmax regression (SGD, learning rate 0.1)")
+### END SOLUTION
 # %%
 softmax_summary = pd.DataFrame(
     {
@@ -201,13 +237,26 @@ hp.check_answer(answer_2_5_fashion, max_sentences=2)
 
 # %%
 def make_seed004_mlp() -> keras.Model:
+    """784 inputs; an FC layer of 512 nodes, ReLU, dropout 0.2; another FC layer of 512 nodes, ReLU,
+    dropout 0.2; an FC layer of 10 nodes followed by a softmax; Adam and categorical cross-entropy."""
+    ### BEGIN SOLUTION
     model = hp.build_mlp(784, [512, 512], num_classes=10, dropout=0.2, name="mlp_512_512")
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
+    ### END SOLUTION
 
 
 # %%
 make_seed004_mlp().summary()
+
+# %% grade_id="test_seed004_mlp"
+# Test (seed 004): two hidden layers of 512 units, each followed by dropout, and 10 outputs.
+test_model = make_seed004_mlp()
+test_dense = [layer.units for layer in test_model.layers if isinstance(layer, keras.layers.Dense)]
+assert test_dense == [512, 512, 10], f"Dense widths {test_dense}: 512, 512, then 10 outputs"
+test_dropout = [layer.rate for layer in test_model.layers if isinstance(layer, keras.layers.Dropout)]
+assert len(test_dropout) == 2, f"{len(test_dropout)} Dropout layers: one after each hidden layer"
+assert isinstance(test_model.optimizer, keras.optimizers.Adam), "the optimizer is Adam"
 
 # %% [markdown]
 # ## Train: seed 004's network on MNIST

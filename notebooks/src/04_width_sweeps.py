@@ -61,9 +61,11 @@ print(x_train.shape, x_val.shape, x_test_flat.shape)
 # %%
 def make_one_layer_mlp(width: int, *, input_dim: int = 784, num_classes: int = 10) -> keras.Model:
     """One hidden ReLU layer of `width` units for flattened 28x28 images and 10 classes."""
+    ### BEGIN SOLUTION
     model = hp.build_mlp(input_dim, [width], num_classes=num_classes)
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
+    ### END SOLUTION
 
 
 # %%
@@ -83,6 +85,8 @@ clean_epochs = 50
 sweep_settings = {"param": "width", "seeds": seeds, "batch_size": batch_size}  # every sweep of this notebook
 
 # %%
+# Train make_one_layer_mlp at every width and seed with hp.run_sweep (cache name "ex4_clean").
+### BEGIN SOLUTION
 clean_table, clean_histories = hp.run_sweep(
     "ex4_clean",
     make_one_layer_mlp,
@@ -94,17 +98,28 @@ clean_table, clean_histories = hp.run_sweep(
     exercise="4.1",
     **sweep_settings,
 )
+### END SOLUTION
+
+# %% grade_id="test_clean_sweep"
+# Test (Exercise 4.1): at least 4 widths between 10 and 1000, each trained for at least 50 epochs.
+test_widths = sorted(clean_table["width"].unique())
+assert len(test_widths) >= 4 and 10 <= test_widths[0] and test_widths[-1] <= 1000, f"widths {test_widths}"
+test_short = [run for run, h in clean_histories.items() if len(h["loss"]) < hp.required_epochs(50)]
+assert not test_short, f"runs {test_short} have fewer than 50 epochs"
 
 # %% [markdown]
 # ## Evaluate: best validation loss and accuracy vs width (Exercise 4.2)
 
-# %%
+# %% grade_id="plot_clean_widths"
+# Best validation loss and accuracy against the width (Exercise 4.2).
+### BEGIN SOLUTION
 hp.plot_metric_vs_param(
     clean_table,
     "width",
     ("best_val_loss", "best_val_accuracy"),
     title="Fashion-MNIST, clean labels: best validation metrics vs width",
 )
+### END SOLUTION
 # %%
 summary_columns = [
     "best_val_loss",
@@ -162,7 +177,10 @@ hp.check_answer(answer_4_2, max_sentences=2)
 
 # %%
 label_noise = 0.5
+# Redraw a label_noise fraction of the training labels at random (seeded).
+### BEGIN SOLUTION
 y_train_noisy, changed = hp.corrupt_labels(y_train, label_noise, seed=0)
+### END SOLUTION
 print(
     f"{len(changed)} labels redrawn; {np.mean(y_train_noisy.argmax(1) != y_train.argmax(1)):.1%} now differ from the truth"
 )
@@ -172,6 +190,8 @@ noisy_widths = [10, 30, 100, 250]
 noisy_epochs = 150
 
 # %%
+# Train every width in noisy_widths on the noisy labels (cache name "ex4_labelnoise50").
+### BEGIN SOLUTION
 label_noise_table, label_noise_histories = hp.run_sweep(
     "ex4_labelnoise50",
     make_one_layer_mlp,
@@ -183,14 +203,25 @@ label_noise_table, label_noise_histories = hp.run_sweep(
     exercise="4.3",
     **sweep_settings,
 )
+### END SOLUTION
 
-# %%
+# %% grade_id="test_label_noise_sweep"
+# Test (Exercise 4.3): p >= 0.5 of the labels redrawn, at least 4 widths from 10 to 250, 150 epochs or more.
+assert np.mean(y_train_noisy.argmax(1) != y_train.argmax(1)) > 0.4, "redraw at least half of the training labels"
+test_widths = sorted(label_noise_table["width"].unique())
+assert len(test_widths) >= 4 and 10 <= test_widths[0] and test_widths[-1] <= 250, f"widths {test_widths}"
+assert all(len(h["loss"]) >= hp.required_epochs(150) for h in label_noise_histories.values()), "150 epochs or more"
+
+# %% grade_id="plot_label_noise_widths"
+# Best validation loss and accuracy against the width (Exercise 4.3).
+### BEGIN SOLUTION
 hp.plot_metric_vs_param(
     label_noise_table,
     "width",
     ("best_val_loss", "best_val_accuracy"),
     title="Fashion-MNIST, 50 % random training labels: best validation metrics vs width",
 )
+### END SOLUTION
 # %%
 label_noise_table.groupby("width")[summary_columns].median().round(4)
 
@@ -208,8 +239,11 @@ hp.plot_histories(
 
 # %%
 input_noise_variance = 0.1
+# Gaussian noise of this variance on the training and the validation images (seeded).
+### BEGIN SOLUTION
 x_train_noisy = hp.add_gaussian_noise(x_train, input_noise_variance, seed=0)
 x_val_noisy = hp.add_gaussian_noise(x_val, input_noise_variance, seed=1)
+### END SOLUTION
 
 # %%
 hp.plot_some_samples(
@@ -221,6 +255,8 @@ hp.plot_some_samples(
     title="training images with input noise of variance 0.1",
 )
 # %%
+# Train every width in noisy_widths on the noisy images (cache name "ex4_inputnoise0.1").
+### BEGIN SOLUTION
 input_noise_table, input_noise_histories = hp.run_sweep(
     "ex4_inputnoise0.1",
     make_one_layer_mlp,
@@ -232,14 +268,25 @@ input_noise_table, input_noise_histories = hp.run_sweep(
     exercise="4.4",
     **sweep_settings,
 )
+### END SOLUTION
 
-# %%
+# %% grade_id="test_input_noise_sweep"
+# Test (Exercise 4.4): noise of variance 0.01 to 0.5 on the inputs, at least 4 widths, 150 epochs or more.
+test_variance = float(np.var(x_train_noisy - x_train))
+assert 0.005 < test_variance < 0.6, f"the added noise has variance {test_variance:.3f}; use 0.01 to 0.5"
+assert label_noise_table["width"].nunique() >= 4 and input_noise_table["width"].nunique() >= 4, "4 widths or more"
+assert all(len(h["loss"]) >= hp.required_epochs(150) for h in input_noise_histories.values()), "150 epochs or more"
+
+# %% grade_id="plot_input_noise_widths"
+# Best validation loss and accuracy against the width (Exercise 4.4).
+### BEGIN SOLUTION
 hp.plot_metric_vs_param(
     input_noise_table,
     "width",
     ("best_val_loss", "best_val_accuracy"),
     title="Fashion-MNIST, input noise (variance 0.1): best validation metrics vs width",
 )
+### END SOLUTION
 # %%
 input_noise_table.groupby("width")[summary_columns].median().round(4)
 

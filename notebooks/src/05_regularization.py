@@ -75,15 +75,31 @@ def make_regularized_mlp(
     image_shape: tuple[int, ...] = (28, 28, 1),
 ) -> keras.Model:
     """`depth` hidden ReLU layers of `width` units with optional L2, dropout and augmentation; Adam."""
+    ### BEGIN SOLUTION
     model = hp.build_mlp(
         image_shape, [width] * depth, l2=l2, dropout=dropout, augmentation=augmentation, name="mlp_2x128"
     )
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
+    ### END SOLUTION
 
 
 # %%
 make_regularized_mlp(width, depth).summary()
+
+# %% grade_id="test_regularized_mlp"
+# Test (Exercise 5.1): at least two hidden layers of 50 to 200 units; L2 and dropout reach every hidden layer.
+test_dense = [layer for layer in make_regularized_mlp(width, depth).layers if isinstance(layer, keras.layers.Dense)]
+test_hidden = [layer.units for layer in test_dense[:-1]]
+assert len(test_hidden) >= 2 and all(50 <= u <= 200 for u in test_hidden), f"hidden widths {test_hidden}"
+test_l2 = [
+    layer for layer in make_regularized_mlp(width, depth, l2=0.001).layers if isinstance(layer, keras.layers.Dense)
+]
+assert all(layer.kernel_regularizer is not None for layer in test_l2[:-1]), "l2 > 0 puts a penalty on every kernel"
+test_drop = [
+    layer for layer in make_regularized_mlp(width, depth, dropout=0.5).layers if isinstance(layer, keras.layers.Dropout)
+]
+assert len(test_drop) >= depth and all(d.rate == 0.5 for d in test_drop), "dropout after every hidden layer"
 
 # %% [markdown]
 # ## Train: the unregularized network for 150 epochs (Exercises 5.1 and 5.2)
@@ -105,7 +121,14 @@ def train_variant(name: str, exercise: str, data: tuple, fit_settings: dict, **m
 
 # %%
 mlp_size = {"width": width, "depth": depth}
+# The unregularized network, under histories["no regularization"].
+### BEGIN SOLUTION
 histories = {"no regularization": train_variant("plain", "5.1", (x_train, y_train), fit_settings, **mlp_size)}
+### END SOLUTION
+
+# %% grade_id="test_plain_run"
+# Test (Exercise 5.1): trained for at least 150 epochs.
+assert len(histories["no regularization"]["loss"]) >= hp.required_epochs(150), "train for at least 150 epochs"
 
 # %%
 hp.plot_history(histories["no regularization"], "Fashion-MNIST, 2x128 ReLU, no regularization")
@@ -141,8 +164,17 @@ hp.check_answer(answer_5_2, max_sentences=1)
 # ## Train: L2 penalties on the kernels, lambda = 1 and lambda = 0.001 (Exercise 5.3)
 
 # %%
+# A run for lambda = 1 and one for 0.001, under histories["L2 lambda=1.0"] and histories["L2 lambda=0.001"].
+### BEGIN SOLUTION
 for l2 in (1.0, 0.001):
     histories[f"L2 lambda={l2}"] = train_variant(f"l2_{l2}", "5.3", (x_train, y_train), fit_settings, **mlp_size, l2=l2)
+### END SOLUTION
+
+# %% grade_id="test_l2_runs"
+# Test (Exercise 5.3): both penalties trained as long as the unregularized network.
+for test_key in ("L2 lambda=1.0", "L2 lambda=0.001"):
+    assert test_key in histories, f"no run {test_key!r} in histories"
+    assert len(histories[test_key]["loss"]) >= hp.required_epochs(150), f"{test_key}: at least 150 epochs"
 
 # %%
 hp.plot_histories(
@@ -178,10 +210,19 @@ hp.check_answer(answer_5_3, max_sentences=2)
 # ## Train: dropout 0.5 and 0.05 after every hidden layer (Exercise 5.4)
 
 # %%
+# Without L2: dropout 0.5 and 0.05, under histories["dropout 0.5"] and histories["dropout 0.05"].
+### BEGIN SOLUTION
 for rate in (0.5, 0.05):
     histories[f"dropout {rate}"] = train_variant(
         f"dropout_{rate}", "5.4", (x_train, y_train), fit_settings, **mlp_size, dropout=rate
     )
+### END SOLUTION
+
+# %% grade_id="test_dropout_runs"
+# Test (Exercise 5.4): both dropout rates trained as long as the unregularized network.
+for test_key in ("dropout 0.5", "dropout 0.05"):
+    assert test_key in histories, f"no run {test_key!r} in histories"
+    assert len(histories[test_key]["loss"]) >= hp.required_epochs(150), f"{test_key}: at least 150 epochs"
 
 # %%
 hp.plot_histories(
@@ -228,6 +269,8 @@ hp.plot_images(
     ncols=6,
 )
 # %%
+# The network with augmentation layers, under histories["augment: flip + shift 10 %"].
+### BEGIN SOLUTION
 histories["augment: flip + shift 10 %"] = train_variant(
     "augment_flip_shift",
     "5.5",
@@ -236,6 +279,12 @@ histories["augment: flip + shift 10 %"] = train_variant(
     **mlp_size,
     augmentation=hp.make_augmentation(flip=True, translate=0.1),
 )
+### END SOLUTION
+
+# %% grade_id="test_augmentation_run"
+# Test (Exercise 5.5): the augmented run trained as long as the unregularized network.
+assert "augment: flip + shift 10 %" in histories, "no augmented run in histories"
+assert len(histories["augment: flip + shift 10 %"]["loss"]) >= hp.required_epochs(150), "at least 150 epochs"
 
 # %%
 hp.plot_histories(

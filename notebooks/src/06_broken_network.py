@@ -226,6 +226,8 @@ for training in (False, True):
 
 # %%
 def make_fixed_warmup_net() -> keras.Model:
+    """The network that sucks, fixed: for 100x100 RGB digits, 10 softmax outputs, compiled."""
+    ### BEGIN SOLUTION
     model = keras.Sequential([keras.Input((100, 100, 3))], name="fixed_warmup_net")
     for filters in (32, 64, 128):
         model.add(layers.Conv2D(filters, 3, activation="relu", kernel_initializer="he_normal"))
@@ -237,6 +239,7 @@ def make_fixed_warmup_net() -> keras.Model:
     model.add(layers.Dense(10, activation="softmax"))
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
+    ### END SOLUTION
 
 
 # %%
@@ -250,6 +253,15 @@ fixed_warmup, fixed_warmup_history = hp.fit_cached(
     batch_size=32,
     seed=0,
     exercise="seed 001",
+)
+
+# %% grade_id="test_fixed_network"
+# Test (seed 001): the fixed network takes the 100x100 RGB digits, starts from non-zero weights and learns.
+test_model = make_fixed_warmup_net()
+assert test_model.input_shape == (None, 100, 100, 3) and test_model.output_shape == (None, 10), "100x100x3 in, 10 out"
+assert all(np.any(w != 0) for w in test_model.get_weights()[::2]), "no layer starts with all-zero weights"
+assert fixed_warmup_history["loss"][-1] < fixed_warmup_history["loss"][0] or len(fixed_warmup_history["loss"]) == 1, (
+    "the fixed network's training loss falls"
 )
 
 # %% [markdown]

@@ -60,6 +60,8 @@ print({k: v[0].shape for k, v in mnist.items() if k != "class_names"})
 
 # %%
 def make_simple_cnn() -> keras.Model:
+    """A simple CNN with one convolution layer for 28x28x1 images, 10 softmax outputs; Adam, cross-entropy."""
+    ### BEGIN SOLUTION
     model = keras.Sequential(
         [
             keras.Input((28, 28, 1)),
@@ -73,10 +75,19 @@ def make_simple_cnn() -> keras.Model:
     )
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
+    ### END SOLUTION
 
 
 # %%
 make_simple_cnn().summary()
+
+# %% grade_id="test_simple_cnn"
+# Test (seed 003, the first model): 28x28x1 images in, 10 class probabilities out, exactly one convolution.
+test_model = make_simple_cnn()
+assert test_model.input_shape == (None, 28, 28, 1), f"input shape {test_model.input_shape}: images of 28x28x1"
+assert test_model.output_shape == (None, 10), f"output shape {test_model.output_shape}: 10 class scores"
+test_convs = [layer for layer in test_model.layers if isinstance(layer, keras.layers.Conv2D)]
+assert len(test_convs) == 1, f"{len(test_convs)} convolution layers: the first model has one"
 
 # %% [markdown]
 # ## Train: the one-convolution CNN (seed 003)
@@ -101,10 +112,18 @@ hp.plot_history(simple_history, "MNIST, one convolution layer, 5 epochs")
 # ## Evaluate: what the prediction vector means (seed 003)
 
 # %%
+# The model's prediction for the first training image: a vector of 10 numbers.
+### BEGIN SOLUTION
 prediction = simple_cnn.predict(mnist["train"][0][:1], verbose=0)[0]
+### END SOLUTION
 predicted, true_digit = int(prediction.argmax()), int(mnist["train"][1][0].argmax())
 print("prediction:", np.round(prediction, 4))
 print("sum:", prediction.sum(), " argmax:", predicted, " true label:", true_digit)
+
+# %% grade_id="test_first_prediction"
+# Test (seed 003, first prediction): one probability per class, summing to 1.
+assert np.shape(prediction) == (10,), f"prediction of shape {np.shape(prediction)}: one value per class"
+assert abs(float(np.sum(prediction)) - 1) < 1e-4 and np.min(prediction) >= 0, "softmax outputs are probabilities"
 
 # %%
 answer_prediction = ""  # your answer
@@ -167,6 +186,7 @@ example_schedule = hp.warmup_cosine(2e-3, epochs=20, steps_per_epoch=375)
 # %%
 def make_mnist_cnn(epochs: int, augmentation=None, *, train_size: int, batch_size: int = 128) -> keras.Model:
     """Deotte-style CNN; `epochs`, `train_size` and `batch_size` set the learning-rate schedule's length."""
+    ### BEGIN SOLUTION
     model = keras.Sequential([keras.Input((28, 28, 1))], name="mnist_cnn")
     if augmentation is not None:
         model.add(augmentation)
@@ -185,6 +205,7 @@ def make_mnist_cnn(epochs: int, augmentation=None, *, train_size: int, batch_siz
         metrics=["accuracy"],
     )
     return model
+    ### END SOLUTION
 
 
 # %%
@@ -206,6 +227,8 @@ for label, name, aug in (
     ("no augmentation", mnist_names[0], None),
     ("augmentation", mnist_names[1], digit_augmentation),
 ):
+    # Train make_mnist_cnn(cnn_epochs, aug, train_size=...) under this name; keep (model, history).
+    ### BEGIN SOLUTION
     mnist_runs[label] = hp.fit_cached(
         name,
         lambda: make_mnist_cnn(cnn_epochs, aug, train_size=len(mnist["train"][0])),
@@ -217,6 +240,16 @@ for label, name, aug in (
         seed=0,
         exercise="seeds 003 and 001",
     )
+    ### END SOLUTION
+
+# %% grade_id="test_improved_cnns"
+# Test (seed 003, improve the model; update the training strategy): a deeper CNN, trained without and with
+# augmentation for the epochs asked.
+test_convs = [lay for lay in make_mnist_cnn(cnn_epochs, train_size=100).layers if isinstance(lay, keras.layers.Conv2D)]
+assert len(test_convs) > 1, f"{len(test_convs)} convolution layers: improve on the one-convolution model"
+assert sorted(mnist_runs) == ["augmentation", "no augmentation"], f"runs {sorted(mnist_runs)}"
+for label, (_, test_history) in mnist_runs.items():
+    assert len(test_history["loss"]) >= hp.required_epochs(cnn_epochs), f"{label}: {len(test_history['loss'])} epochs"
 
 # %%
 hp.plot_histories({k: h for k, (_, h) in mnist_runs.items()}, title="MNIST CNN with and without augmentation")
@@ -378,6 +411,9 @@ hp.check_answer(answer_curves, max_sentences=5)
 
 # %%
 def make_seed004_cnn() -> keras.Model:
+    """Seed 004's CNN: augmentation; conv 32 3x3, batch norm, ReLU, twice; max pooling; the same with 64 filters;
+    max pooling; a FC layer of 512 nodes with batch norm, ReLU and dropout 0.2; 10 softmax outputs."""
+    ### BEGIN SOLUTION
     augmentation = hp.make_augmentation(rotate=8 / 360, translate=0.08, zoom=0.08)
     convs = [*conv_bn(32, 3), *conv_bn(32, 3), layers.MaxPooling2D(2), *conv_bn(64, 3), *conv_bn(64, 3)]
     head = [layers.MaxPooling2D(2), layers.Flatten(), layers.Dense(512), layers.BatchNormalization()]
@@ -385,6 +421,7 @@ def make_seed004_cnn() -> keras.Model:
     model = keras.Sequential([keras.Input((28, 28, 1)), augmentation, *convs, *head], name="seed004_cnn")
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
+    ### END SOLUTION
 
 
 # %%
@@ -403,6 +440,15 @@ hp.fit_cached(  # only its test accuracy is shown, so a cache hit need not load 
 )
 seed004_accuracy = hp.manifest(seed004_name)["metrics"]["test"]["accuracy"]  # measured after training
 print(f"seed 004 CNN test accuracy: {seed004_accuracy:.4f}")
+
+# %% grade_id="test_seed004_cnn"
+# Test (seed 004): four convolutions with batch norm, a 512-node layer with dropout 0.2, 10 outputs.
+test_layers = make_seed004_cnn().layers
+test_filters = [layer.filters for layer in test_layers if isinstance(layer, keras.layers.Conv2D)]
+assert test_filters == [32, 32, 64, 64], f"convolution filters {test_filters}: 32, 32, 64, 64"
+assert [layer.units for layer in test_layers if isinstance(layer, keras.layers.Dense)] == [512, 10], "FC 512, then 10"
+assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in test_layers) >= 5, "batch norm after each"
+assert [layer.rate for layer in test_layers if isinstance(layer, keras.layers.Dropout)] == [0.2], "dropout 0.2 once"
 
 # %% [markdown]
 # ## Evaluate: the goal, and what training this notebook costs

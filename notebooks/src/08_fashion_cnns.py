@@ -66,6 +66,7 @@ def make_fashion_cnn_small(
     *, batch_norm: bool = False, dropout: float = 0.0, l2: float = 0.0, name: str = "naive_cnn"
 ) -> keras.Model:
     """The naive CNN (no arguments), or it with batch norm, one dropout rate everywhere, or L2 on kernels and biases."""
+    ### BEGIN SOLUTION
     model = hp.build_vgg_cnn(
         (28, 28, 1),
         (32, 64),
@@ -78,10 +79,25 @@ def make_fashion_cnn_small(
     )
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
+    ### END SOLUTION
 
 
 # %%
 make_fashion_cnn_small().summary()
+
+# %% grade_id="test_fashion_cnn_small"
+# Test (Exercises 6.1 and 6.2): a CNN for 28x28x1 images; regularizers only when asked for, each where asked.
+test_naive = make_fashion_cnn_small()
+assert test_naive.input_shape == (None, 28, 28, 1) and test_naive.output_shape == (None, 10), "28x28x1 in, 10 out"
+assert any(isinstance(layer, keras.layers.Conv2D) for layer in test_naive.layers), "a CNN has convolutions"
+test_kinds = {type(layer).__name__ for layer in test_naive.layers}
+assert not test_kinds & {"Dropout", "BatchNormalization"}, (
+    f"the naive CNN has {test_kinds & {'Dropout', 'BatchNormalization'}}"
+)
+assert all(getattr(layer, "kernel_regularizer", None) is None for layer in test_naive.layers), "no L2 in the naive CNN"
+assert any(isinstance(lay, keras.layers.BatchNormalization) for lay in make_fashion_cnn_small(batch_norm=True).layers)
+assert any(isinstance(lay, keras.layers.Dropout) for lay in make_fashion_cnn_small(dropout=0.3).layers)
+assert any(getattr(lay, "kernel_regularizer", None) for lay in make_fashion_cnn_small(l2=5e-4).layers), "L2 kernels"
 
 # %% [markdown]
 # ## Train: the naive CNN (Exercise 6.1)
@@ -119,6 +135,8 @@ regularizer_variants = {  # label: (cache name, builder switches)
 # %%
 ablation_histories = {"naive CNN": fashion_naive_history}
 for label, (name, switches) in regularizer_variants.items():
+    # Train make_fashion_cnn_small(**switches, name=name) like the naive CNN; keep its history.
+    ### BEGIN SOLUTION
     _, ablation_histories[label] = hp.fit_cached(
         name,
         lambda: make_fashion_cnn_small(**switches, name=name),
@@ -131,6 +149,14 @@ for label, (name, switches) in regularizer_variants.items():
         return_model=False,
         exercise="6.2",
     )
+    ### END SOLUTION
+
+# %% grade_id="test_regularizer_runs"
+# Test (Exercise 6.2): one run per regularizer, each as long as the naive run.
+assert set(regularizer_variants) <= set(ablation_histories), f"trained {sorted(ablation_histories)}"
+for label in regularizer_variants:
+    test_epochs = len(ablation_histories[label]["loss"])
+    assert test_epochs >= hp.required_epochs(naive_epochs), f"{label}: {test_epochs} epochs"
 
 # %%
 hp.plot_histories(ablation_histories, title="Fashion-MNIST: the naive CNN with one regularizer each")
@@ -197,6 +223,7 @@ def make_fashion_cnn_tuned(
     epochs: int, *, name: str = "tuned_cnn", train_size: int = 48_000, batch_size: int = 128
 ) -> keras.Model:
     """The tuned CNN; `epochs`, `train_size` and `batch_size` set the learning-rate schedule's length."""
+    ### BEGIN SOLUTION
     model = hp.build_vgg_cnn(
         (28, 28, 1),
         (48, 96, 192),
@@ -215,6 +242,7 @@ def make_fashion_cnn_tuned(
         metrics=["accuracy"],
     )
     return model
+    ### END SOLUTION
 
 
 # %%
@@ -243,10 +271,13 @@ fashion_tuned, fashion_tuned_history = hp.fit_cached(
 # Solid lines: validation; dashed: training batches (for the tuned network,
 # augmented images with dropout active).
 
-# %%
+# %% grade_id="plot_naive_tuned"
+# The naive and the tuned CNN's learning curves in one comparison plot (Exercise 6.3).
+### BEGIN SOLUTION
 hp.plot_histories(
     {"naive CNN": fashion_naive_history, "tuned CNN": fashion_tuned_history}, title="Fashion-MNIST: naive vs tuned CNN"
 )
+### END SOLUTION
 # %%
 curves = pd.DataFrame(
     {

@@ -83,6 +83,8 @@ if svhn is not None:
 
 # %%
 def build_feature_head(input_dim: int = 512) -> keras.Model:
+    """A dense classifier for VGG16's ``input_dim`` pooled features: 10 softmax outputs."""
+    ### BEGIN SOLUTION
     model = hp.build_mlp(input_dim, [256], dropout=0.5, name="vgg16_feature_head")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=1e-3),
@@ -90,12 +92,20 @@ def build_feature_head(input_dim: int = 512) -> keras.Model:
         metrics=["accuracy"],
     )
     return model
+    ### END SOLUTION
 
 
 # %%
 def build_model_4_1() -> keras.Model:
     """Seed 002's Question 4.1 model: the dense head on VGG16's 512 pooled features."""
     return build_feature_head(512)
+
+
+# %% grade_id="test_feature_head"
+# Test (Question 4.1): 512 features in, 10 class probabilities out.
+test_model = build_model_4_1()
+assert test_model.input_shape == (None, 512), f"input {test_model.input_shape}: VGG16's 512 pooled features"
+assert test_model.output_shape == (None, 10), f"output {test_model.output_shape}: 10 classes"
 
 
 # %% [markdown]
@@ -135,6 +145,9 @@ if svhn is not None and history_4_1 is not None:
 
 # %%
 def build_model_4_2(application: str = "VGG16", unfreeze=("block5_",)) -> keras.Model:
+    """``application``'s ImageNet base for 32x32x3 crops, its layers named in ``unfreeze`` trainable, a new
+    10-way classifier on top, compiled with a low learning rate."""
+    ### BEGIN SOLUTION
     base = transfer.build_base(application, (32, 32, 3))
     transfer.unfreeze_top(base, unfreeze)
     model = transfer.classifier_on(base, 10)
@@ -144,6 +157,16 @@ def build_model_4_2(application: str = "VGG16", unfreeze=("block5_",)) -> keras.
         metrics=["accuracy"],
     )
     return model
+    ### END SOLUTION
+
+
+# %% grade_id="test_model_4_2"
+# Test (Question 4.2): part of the base is trainable, part frozen; 10 outputs (needs the ImageNet weights).
+if all(weights_ready.values()):
+    test_model = build_model_4_2()
+    test_trainable = [w for w in test_model.trainable_weights]
+    assert test_model.output_shape == (None, 10), f"output {test_model.output_shape}: 10 classes"
+    assert 0 < len(test_trainable) < len(test_model.weights), "fine-tune the top of the base, freeze the rest"
 
 
 # %% [markdown]
@@ -264,6 +287,7 @@ print([type(layer).__name__ for layer in source_body])
 # %%
 def make_target_model(source_body: keras.Model, method: str, bn_momentum: float = 0.9) -> keras.Model:
     """The source body (copied, MNIST weights unless `method` is "scratch") plus a new 10-way softmax."""
+    ### BEGIN SOLUTION
     body = transfer.copy_body(
         source_body,
         (28, 28, 1),
@@ -282,6 +306,7 @@ def make_target_model(source_body: keras.Model, method: str, bn_momentum: float 
         metrics=["accuracy"],
     )
     return model
+    ### END SOLUTION
 
 
 # %%
@@ -291,6 +316,14 @@ pd.DataFrame(
         for m in ("scratch", "frozen features", "fine-tuning")
     }
 ).T
+
+# %% grade_id="test_target_model"
+# Test (the offline transfer study): 10 outputs; "frozen features" trains only the new classifier, the others all.
+for test_method in ("scratch", "frozen features", "fine-tuning"):
+    test_model = make_target_model(source_body, test_method)
+    assert test_model.output_shape == (None, 10), f"{test_method}: output {test_model.output_shape}"
+    test_frozen = len(test_model.trainable_weights) == 2  # only the new Dense layer's kernel and bias
+    assert test_frozen == (test_method == "frozen features"), f"{test_method}: trainable weights wrong"
 
 # %% [markdown]
 # Every run takes about 300 gradient steps of batch 32 (at least 5 epochs),

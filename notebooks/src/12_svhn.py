@@ -69,7 +69,11 @@ if svhn is not None:
 # %%
 if svhn is not None:
     rgb_split = (hp.flatten_rescale(x_tr), hp.flatten_rescale(x_va), y_tr, y_va)
-    grey_flat_split = (hp.flatten_rescale(hp.rgb2gray(x_tr)), hp.flatten_rescale(hp.rgb2gray(x_va)), y_tr, y_va)
+    # Question 1.2: the preprocessed data as a tuple preprocessed_split = (x_train, x_val, y_train, y_val):
+    # grey images, flattened and rescaled into [0, 1].
+    ### BEGIN SOLUTION
+    preprocessed_split = (hp.flatten_rescale(hp.rgb2gray(x_tr)), hp.flatten_rescale(hp.rgb2gray(x_va)), y_tr, y_va)
+    ### END SOLUTION
     grey_split = (hp.rgb2gray(x_tr) / 255, hp.rgb2gray(x_va) / 255, y_tr, y_va)
     x_grey_test = hp.rgb2gray(x_te) / 255
 
@@ -83,6 +87,7 @@ if svhn is not None:
 # %%
 def build_svhn_pyramid(input_dim: int, dropout: float = 0.0, learning_rate: float = 1e-3) -> keras.Model:
     """Dense pyramid 512-256-128 with optional dropout after every hidden layer."""
+    ### BEGIN SOLUTION
     model = hp.build_mlp(input_dim, [512, 256, 128], num_classes=10, dropout=dropout, name="svhn_pyramid")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
@@ -90,6 +95,7 @@ def build_svhn_pyramid(input_dim: int, dropout: float = 0.0, learning_rate: floa
         metrics=["accuracy"],
     )
     return model
+    ### END SOLUTION
 
 
 # %%
@@ -107,7 +113,25 @@ def build_model_1_2() -> keras.Model:
 # %%
 def build_model_1_3() -> keras.Model:
     """Question 1.3: the grey pyramid with dropout 0.2 and a lower learning rate."""
+    ### BEGIN SOLUTION
     return build_svhn_pyramid(1024, dropout=0.2, learning_rate=3e-4)
+    ### END SOLUTION
+
+
+# %% grade_id="test_dense_models"
+# Test (Questions 1.1 to 1.3): colour and grey inputs, 10 outputs, and regularization in model 1.3.
+for test_build, test_inputs in ((build_model_1_1, 3072), (build_model_1_2, 1024), (build_model_1_3, 1024)):
+    test_model = test_build()
+    assert test_model.input_shape == (None, test_inputs), f"{test_build.__name__}: input {test_model.input_shape}"
+    assert test_model.output_shape == (None, 10), f"{test_build.__name__}: output {test_model.output_shape}"
+test_regularized = [
+    layer
+    for layer in build_model_1_3().layers
+    if isinstance(layer, keras.layers.Dropout) or getattr(layer, "kernel_regularizer", None) is not None
+]
+assert test_regularized, "model 1.3 regularizes: dropout or weight penalties"
+if svhn is not None:
+    assert preprocessed_split[0].shape[1] == 1024 and len(preprocessed_split) == 4, "grey (x_tr, x_va, y_tr, y_va)"
 
 
 # %% [markdown]
@@ -136,7 +160,7 @@ if svhn is not None and history_1_1 is not None:
 # %%
 if svhn is not None:
     _, history_1_2 = hp.evaluate_or_plan(
-        "model_1_2", build_model_1_2, grey_flat_split, epochs=dense_epochs, **svhn_plan
+        "model_1_2", build_model_1_2, preprocessed_split, epochs=dense_epochs, **svhn_plan
     )
 
 # %%
@@ -159,7 +183,7 @@ if svhn is not None and history_1_1 is not None and history_1_2 is not None:
 # %%
 if svhn is not None:
     _, history_1_3 = hp.evaluate_or_plan(
-        "model_1_3", build_model_1_3, grey_flat_split, epochs=dense_epochs, **svhn_plan
+        "model_1_3", build_model_1_3, preprocessed_split, epochs=dense_epochs, **svhn_plan
     )
 
 # %%
@@ -187,6 +211,7 @@ if svhn is not None and history_1_2 is not None and history_1_3 is not None:
 # %%
 def build_model_2_1(augmentation: keras.Layer | None = None) -> keras.Model:
     """The SVHN ConvNet for grey 32x32 crops, with optional augmentation layers in front."""
+    ### BEGIN SOLUTION
     model = keras.Sequential([keras.Input((32, 32, 1))], name="svhn_cnn")
     if augmentation is not None:
         model.add(augmentation)
@@ -203,10 +228,19 @@ def build_model_2_1(augmentation: keras.Layer | None = None) -> keras.Model:
     model.add(layers.Dense(10, activation="softmax"))
     model.compile(optimizer=keras.optimizers.Adam(), loss=keras.losses.CategoricalCrossentropy(), metrics=["accuracy"])
     return model
+    ### END SOLUTION
 
 
 # %%
 print(f"SVHN ConvNet: {build_model_2_1().count_params():,} parameters")
+
+# %% grade_id="test_convnet"
+# Test (Questions 2.1 and 2.2): a ConvNet for grey 32x32 crops; augmentation layers in front when given.
+test_model = build_model_2_1()
+assert test_model.input_shape == (None, 32, 32, 1) and test_model.output_shape == (None, 10), "32x32x1 in, 10 out"
+assert any(isinstance(layer, keras.layers.Conv2D) for layer in test_model.layers), "a ConvNet has convolutions"
+test_augmented = build_model_2_1(hp.make_augmentation(zoom=0.1))
+assert len(test_augmented.layers) == len(test_model.layers) + 1, "the augmentation layers come in front"
 
 # %% [markdown]
 # ## Train: the ConvNet without and with augmentation (Questions 2.1 and 2.2)
@@ -234,7 +268,10 @@ if svhn is not None and history_2_1 is not None:
 
 # %%
 augmented_epochs = 30
+# Question 2.2: the augmentation for digit crops.
+### BEGIN SOLUTION
 digit_augmentation = hp.make_augmentation(rotate=0.03, zoom=0.1, translate=0.1)  # no flips: a mirrored 2 is no 2
+### END SOLUTION
 if svhn is not None:
     model_2_2, history_2_2 = hp.evaluate_or_plan(
         "model_2_2", build_model_2_1, grey_split, epochs=augmented_epochs, augmentation=digit_augmentation, **svhn_plan
