@@ -8,6 +8,7 @@ git-ignored. A release is refused when :func:`leaks` finds any solution in it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -140,12 +141,20 @@ def regions(name: str) -> list[str]:
     return [m.group(1) for m in _REGION.finditer(text)] + [m.group(1) for m in _HIDDEN.finditer(text)]
 
 
+@functools.cache
+def shipped_lines() -> frozenset[str]:
+    """Every line of the code a student gets anyway (``helpers/`` and the scripts): never a secret."""
+    files = [ROOT / rel for rel in SHIPPED if (ROOT / rel).is_file()]
+    files += [f for rel in SHIPPED if (ROOT / rel).is_dir() for f in (ROOT / rel).rglob("*.py")]
+    return frozenset(line.strip() for f in files for line in f.read_text().splitlines())
+
+
 def secret_lines(name: str) -> set[str]:
-    """Lines of the solution regions that the rest of the notebook does not also have."""
+    """Lines of the solution regions that neither the rest of the notebook nor the shipped code has."""
     text = (ROOT / "notebooks" / "src" / f"{name}.py").read_text()
     secret = {line.strip() for region in regions(name) for line in region.splitlines()}
     public = _HIDDEN.sub("", _REGION.sub("", text))
-    public_lines = {line.strip() for line in public.splitlines()}
+    public_lines = {line.strip() for line in public.splitlines()} | shipped_lines()
     return {s for s in secret - public_lines if len(s) >= _MIN_LEAK_CHARS}
 
 
@@ -175,8 +184,9 @@ def cache_hashes(root: Path = ROOT) -> set[str]:
 def leaks(folder: Path, names: list[str]) -> list[str]:
     """Every way a solution shows in a release folder: one line each (empty: none).
 
-    Looks in every file for each solution region's lines, each computed answer
-    and each of our cache files (by hash), and in every notebook for outputs.
+    Looks in every file for each solution region's lines (as whole lines), each
+    computed answer (anywhere) and each of our cache files (by hash), and in
+    every notebook for outputs.
     """
     needles = {line: f"solution code of {n}" for n in names for line in secret_lines(n)}
     needles.update({answer: f"computed answer of {n}" for n in names for answer in computed_answers(n)})
@@ -194,5 +204,10 @@ def leaks(folder: Path, names: list[str]) -> list[str]:
                 found.append(f"{rel} has outputs")
             outputs = [o.get("text", "") for c in nb.cells for o in c.get("outputs", [])]
             text = "\n".join([c.source for c in nb.cells] + [t if isinstance(t, str) else "" for t in outputs])
-        found += [f"{rel} holds {what}: {needle[:60]}" for needle, what in needles.items() if needle in text]
+        lines = {line.strip() for line in text.splitlines()}
+        found += [
+            f"{rel} holds {what}: {needle[:60]}"
+            for needle, what in needles.items()
+            if (needle in lines if what.startswith("solution") else needle in text)
+        ]
     return found

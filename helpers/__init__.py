@@ -66,7 +66,7 @@ from helpers.evaluation import run_evaluation
 from helpers.headlines import goals_table, headline
 from helpers.long_runs import evaluate_or_plan, layer_costs
 from helpers.metrics import accuracy, best_metrics, expected_errors, runs_table, training_times
-from helpers.models import build_mlp, build_vgg_cnn, make_augmentation, warmup_cosine
+from helpers.models import build_mlp, build_vgg_cnn, keep_keras_names, make_augmentation, warmup_cosine
 from helpers.plotting import (
     plot_architecture,
     plot_class_histogram,
@@ -129,6 +129,7 @@ __all__ = [
     "headline",
     "build_mlp",
     "build_vgg_cnn",
+    "keep_keras_names",
     "make_augmentation",
     "warmup_cosine",
     "fit_cached",

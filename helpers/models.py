@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import collections
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import keras
@@ -195,3 +197,24 @@ def warmup_cosine(peak_lr: float, epochs: int, steps_per_epoch: int) -> keras.op
         warmup_steps=steps_per_epoch,
         decay_steps=(epochs - 1) * steps_per_epoch,
     )
+
+
+@contextlib.contextmanager
+def keep_keras_names() -> Iterator[None]:
+    """Build models for a test without changing the automatic names Keras gives the models built after it.
+
+    Keras numbers layers and models in one counter per prefix (``dense``, ``dense_1``, ...);
+    a test cell that builds a model would shift every later summary. The counters
+    are put back as they were when the block ends.
+    """
+    from keras.src.backend.common import global_state
+
+    uids = global_state.get_global_attribute(
+        "object_name_uids", default=collections.defaultdict(int), set_to_default=True
+    )
+    saved = dict(uids)
+    try:
+        yield
+    finally:
+        uids.clear()
+        uids.update(saved)

@@ -29,12 +29,25 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """One release of notebook 03, by nbgrader, in a temporary folder with the project's .venv beside it."""
+def releases(tmp_path_factory):
+    """Build each notebook's release once (nbgrader's real command line), the project's .venv beside it."""
     base = tmp_path_factory.mktemp("release")
-    folder = release.release(NAME, out=base / "release", course_dir=base / "course")
-    (folder / ".venv").symlink_to(ROOT / ".venv")  # the student's first ./lab.sh would install the same pins
-    return folder
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            folder = release.release(name, out=base / "release", course_dir=base / "course")
+            (folder / ".venv").symlink_to(ROOT / ".venv")  # the student's first ./lab.sh would install the same pins
+            built[name] = folder
+        return built[name]
+
+    return get
+
+
+@pytest.fixture(scope="module")
+def built(releases):
+    """The release of notebook 03, which most tests inspect."""
+    return releases(NAME)
 
 
 def test_points_add_up_to_each_seed_question():
@@ -116,6 +129,13 @@ def test_release_leaks_no_solution(built):
     assert "### BEGIN HIDDEN TESTS" not in json.dumps(nb), "hidden tests are removed"
 
 
+@pytest.mark.parametrize("name", [n for n in assignment.releasable() if n != NAME])
+def test_every_release_leaks_no_solution(releases, name):
+    folder = releases(name)
+    assert release.secret_lines(name), f"{name} has solution code to look for"
+    assert release.leaks(folder, [name]) == []
+
+
 def test_leak_check_finds_a_planted_solution(built, tmp_path):
     planted = tmp_path / "planted"
     shutil.copytree(built, planted, symlinks=True)
@@ -126,7 +146,9 @@ def test_leak_check_finds_a_planted_solution(built, tmp_path):
     assert "histories/mine.pkl is a file of our cache" in found
 
 
-def execute_in(folder: Path, nb: nbformat.NotebookNode, monkeypatch, **env: str) -> nbformat.NotebookNode:
+def execute_in(
+    folder: Path, nb: nbformat.NotebookNode, monkeypatch, name: str = NAME, **env: str
+) -> nbformat.NotebookNode:
     """Run a notebook as a student's kernel would: in the release's notebooks/, on the release's own cache."""
     for key, value in {
         "IMGCLS_DATA_DIR": str(SHARED_DATA),
@@ -137,7 +159,7 @@ def execute_in(folder: Path, nb: nbformat.NotebookNode, monkeypatch, **env: str)
         **env,
     }.items():
         monkeypatch.setenv(key, value)
-    with project_client(nb, folder / "notebooks", notebook=NAME, timeout=900) as client:
+    with project_client(nb, folder / "notebooks", notebook=name, timeout=900) as client:
         client.allow_errors = True
         client.execute()
     return nb
@@ -149,19 +171,23 @@ def errors(nb: nbformat.NotebookNode) -> list[tuple[int, dict]]:
 
 @pytest.mark.notebooks
 @pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
-def test_blank_release_runs_to_its_first_exercise(built, monkeypatch):
-    nb = execute_in(built, nbformat.read(built / "notebooks" / f"{NAME}.ipynb", as_version=4), monkeypatch)
+@pytest.mark.parametrize("name", assignment.releasable())
+def test_blank_release_runs_to_its_first_exercise(releases, name, monkeypatch):
+    folder = releases(name)
+    nb = execute_in(folder, nbformat.read(folder / "notebooks" / f"{name}.ipynb", as_version=4), monkeypatch, name)
     found = errors(nb)
     first_stub = next(i for i, c in enumerate(nb.cells) if "raise NotImplementedError()" in c.source)
     assert found, "the blank notebook stops at its exercises"
-    assert found[0][0] >= first_stub, "every cell before the first exercise works"
-    assert found[0][1]["ename"] == "NotImplementedError", "the first error is nbgrader's stub"
-    through_helpers = [o["ename"] for _, o in found if any("helpers/" in line for line in o["traceback"])]
+    assert found[0][0] >= first_stub, f"a cell before the first exercise failed: {found[0][1]['evalue']}"
+    assert found[0][1]["ename"] in ("NotImplementedError", "Unfinished"), "the first error is nbgrader's stub"
+    through_helpers = [
+        f"{o['ename']}: {o['evalue']}" for _, o in found if any("helpers/" in line for line in o["traceback"])
+    ]
     assert through_helpers == [], "no traceback runs through helpers: their errors are one line"
-    names = {o["ename"] for _, o in found}
     # stubs, the tests that say what is missing, and cells that read a result not made yet
-    assert names <= {"NotImplementedError", "Unfinished", "AssertionError", "NameError", "KeyError", "CacheMiss"}
-    assert not list((built / "saved_models").glob("*.keras")), "nothing trained from a blank notebook"
+    allowed = {"NotImplementedError", "Unfinished", "AssertionError", "NameError", "KeyError", "CacheMiss"}
+    assert {o["ename"] for _, o in found} <= allowed
+    assert not list((folder / "saved_models").glob("*.keras")), "nothing trained from a blank notebook"
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +195,7 @@ def solved_student(built, tmp_path_factory):
     """A student whose code is ours: the release with our solution typed in, trained at smoke size."""
     folder = tmp_path_factory.mktemp("student") / NAME
     shutil.copytree(built, folder, symlinks=True)
-    course_nb = built.parent.parent / "course" / "source" / NAME / f"{NAME}.ipynb"
+    course_nb = built.parent.parent / "course" / "source" / NAME / f"{NAME}.ipynb"  # the instructor's version
     shutil.copy2(course_nb, folder / "notebooks" / f"{NAME}.ipynb")
     return folder
 

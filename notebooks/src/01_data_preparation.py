@@ -63,6 +63,25 @@ for test_x, test_y in (
     assert len(test_y) == len(test_x) and set(np.unique(test_y)) == set(range(10)), "one label 0-9 per image"
 assert len(x_mnist_train) > len(x_mnist_test) and len(x_fashion_train) > len(x_fashion_test), "train, then test"
 
+# %%
+pd.DataFrame(
+    {
+        "MNIST": [x_mnist_train.shape, x_mnist_test.shape, x_mnist_train.dtype, x_mnist_train.max()],
+        "Fashion-MNIST": [x_fashion_train.shape, x_fashion_test.shape, x_fashion_train.dtype, x_fashion_train.max()],
+    },
+    index=["training images", "test images", "dtype", "max pixel value"],
+)
+
+# %%
+print("Fashion-MNIST classes:", dict(enumerate(fashion_classes)))
+
+# %% [markdown]
+# ## Look at samples (Exercise 1.2)
+#
+# `plot_some_samples` draws random training images and writes the label of
+# each at its bottom left in green (and, when predictions are given, the
+# predicted label at the bottom right in red).
+
 # %% grade_id="plot_samples"
 # Some MNIST training samples, drawn with hp.plot_some_samples (Exercise 1.2).
 ### BEGIN SOLUTION

@@ -93,16 +93,19 @@ make_softmax_regression(0.1).summary()
 
 # %% grade_id="test_softmax_regression"
 # Test (Exercise 2.1): no hidden layer, softmax outputs, cross-entropy, SGD, accuracy.
-test_model = make_softmax_regression(0.1)
-assert test_model.input_shape == (None, 784), f"input shape {test_model.input_shape}: it takes flat 784-vectors"
-test_dense = [layer for layer in test_model.layers if isinstance(layer, keras.layers.Dense)]
-assert [d.units for d in test_dense] == [10], f"Dense widths {[d.units for d in test_dense]}: no hidden layer"
-assert test_dense[0].activation is keras.activations.softmax, "the output layer uses the softmax activation"
-assert isinstance(test_model.optimizer, keras.optimizers.SGD), "the optimizer is stochastic gradient descent"
-test_compiled = test_model.get_compile_config()
-test_loss = str(test_compiled["loss"]).lower()
-assert "categorical" in test_loss and "crossentropy" in test_loss and "sparse" not in test_loss, "use categorical CE"
-assert "accuracy" in str(test_compiled["metrics"]), "add the accuracy metric"
+with hp.keep_keras_names():  # later models keep their automatic names
+    test_model = make_softmax_regression(0.1)
+    assert test_model.input_shape == (None, 784), f"input shape {test_model.input_shape}: it takes flat 784-vectors"
+    test_dense = [layer for layer in test_model.layers if isinstance(layer, keras.layers.Dense)]
+    assert [d.units for d in test_dense] == [10], f"Dense widths {[d.units for d in test_dense]}: no hidden layer"
+    assert test_dense[0].activation is keras.activations.softmax, "the output layer uses the softmax activation"
+    assert isinstance(test_model.optimizer, keras.optimizers.SGD), "the optimizer is stochastic gradient descent"
+    test_compiled = test_model.get_compile_config()
+    test_loss = str(test_compiled["loss"]).lower()
+    assert "categorical" in test_loss and "crossentropy" in test_loss and "sparse" not in test_loss, (
+        "use categorical CE"
+    )
+    assert "accuracy" in str(test_compiled["metrics"]), "add the accuracy metric"
 
 # %% [markdown]
 # ## Train: until the validation loss stops decreasing (Exercises 2.2 and 2.4)
@@ -251,12 +254,13 @@ make_seed004_mlp().summary()
 
 # %% grade_id="test_seed004_mlp"
 # Test (seed 004): two hidden layers of 512 units, each followed by dropout, and 10 outputs.
-test_model = make_seed004_mlp()
-test_dense = [layer.units for layer in test_model.layers if isinstance(layer, keras.layers.Dense)]
-assert test_dense == [512, 512, 10], f"Dense widths {test_dense}: 512, 512, then 10 outputs"
-test_dropout = [layer.rate for layer in test_model.layers if isinstance(layer, keras.layers.Dropout)]
-assert len(test_dropout) == 2, f"{len(test_dropout)} Dropout layers: one after each hidden layer"
-assert isinstance(test_model.optimizer, keras.optimizers.Adam), "the optimizer is Adam"
+with hp.keep_keras_names():  # later models keep their automatic names
+    test_model = make_seed004_mlp()
+    test_dense = [layer.units for layer in test_model.layers if isinstance(layer, keras.layers.Dense)]
+    assert test_dense == [512, 512, 10], f"Dense widths {test_dense}: 512, 512, then 10 outputs"
+    test_dropout = [layer.rate for layer in test_model.layers if isinstance(layer, keras.layers.Dropout)]
+    assert len(test_dropout) == 2, f"{len(test_dropout)} Dropout layers: one after each hidden layer"
+    assert isinstance(test_model.optimizer, keras.optimizers.Adam), "the optimizer is Adam"
 
 # %% [markdown]
 # ## Train: seed 004's network on MNIST

@@ -85,13 +85,16 @@ make_mlp_128(keras.optimizers.SGD(learning_rate=0.1)).summary()
 
 # %% grade_id="test_mlp_128"
 # Test (Exercise 3.1): the network has the shape, layers and loss asked for.
-test_model = make_mlp_128(keras.optimizers.SGD(learning_rate=0.1))
-assert test_model.input_shape == (None, 784), f"input shape {test_model.input_shape}: it takes flat 784-vectors"
-assert test_model.output_shape == (None, 10), f"output shape {test_model.output_shape}: it needs 10 class scores"
-test_widths = [layer.units for layer in test_model.layers if isinstance(layer, keras.layers.Dense)]
-assert test_widths == [128, 10], f"Dense widths {test_widths}: one hidden layer of 128 units, then 10 outputs"
-test_loss = str(test_model.get_compile_config()["loss"]).lower()
-assert "categorical" in test_loss and "crossentropy" in test_loss and "sparse" not in test_loss, "use categorical CE"
+with hp.keep_keras_names():  # later models keep their automatic names
+    test_model = make_mlp_128(keras.optimizers.SGD(learning_rate=0.1))
+    assert test_model.input_shape == (None, 784), f"input shape {test_model.input_shape}: it takes flat 784-vectors"
+    assert test_model.output_shape == (None, 10), f"output shape {test_model.output_shape}: it needs 10 class scores"
+    test_widths = [layer.units for layer in test_model.layers if isinstance(layer, keras.layers.Dense)]
+    assert test_widths == [128, 10], f"Dense widths {test_widths}: one hidden layer of 128 units, then 10 outputs"
+    test_loss = str(test_model.get_compile_config()["loss"]).lower()
+    assert "categorical" in test_loss and "crossentropy" in test_loss and "sparse" not in test_loss, (
+        "use categorical CE"
+    )
 
 # %% [markdown]
 # ## Train: SGD at four learning rates (Exercise 3.2)

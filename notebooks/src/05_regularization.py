@@ -89,17 +89,20 @@ make_regularized_mlp(width, depth).summary()
 
 # %% grade_id="test_regularized_mlp"
 # Test (Exercise 5.1): at least two hidden layers of 50 to 200 units; L2 and dropout reach every hidden layer.
-test_dense = [layer for layer in make_regularized_mlp(width, depth).layers if isinstance(layer, keras.layers.Dense)]
-test_hidden = [layer.units for layer in test_dense[:-1]]
-assert len(test_hidden) >= 2 and all(50 <= u <= 200 for u in test_hidden), f"hidden widths {test_hidden}"
-test_l2 = [
-    layer for layer in make_regularized_mlp(width, depth, l2=0.001).layers if isinstance(layer, keras.layers.Dense)
-]
-assert all(layer.kernel_regularizer is not None for layer in test_l2[:-1]), "l2 > 0 puts a penalty on every kernel"
-test_drop = [
-    layer for layer in make_regularized_mlp(width, depth, dropout=0.5).layers if isinstance(layer, keras.layers.Dropout)
-]
-assert len(test_drop) >= depth and all(d.rate == 0.5 for d in test_drop), "dropout after every hidden layer"
+with hp.keep_keras_names():  # later models keep their automatic names
+    test_dense = [layer for layer in make_regularized_mlp(width, depth).layers if isinstance(layer, keras.layers.Dense)]
+    test_hidden = [layer.units for layer in test_dense[:-1]]
+    assert len(test_hidden) >= 2 and all(50 <= u <= 200 for u in test_hidden), f"hidden widths {test_hidden}"
+    test_l2 = [
+        layer for layer in make_regularized_mlp(width, depth, l2=0.001).layers if isinstance(layer, keras.layers.Dense)
+    ]
+    assert all(layer.kernel_regularizer is not None for layer in test_l2[:-1]), "l2 > 0 puts a penalty on every kernel"
+    test_drop = [
+        layer
+        for layer in make_regularized_mlp(width, depth, dropout=0.5).layers
+        if isinstance(layer, keras.layers.Dropout)
+    ]
+    assert len(test_drop) >= depth and all(d.rate == 0.5 for d in test_drop), "dropout after every hidden layer"
 
 # %% [markdown]
 # ## Train: the unregularized network for 150 epochs (Exercises 5.1 and 5.2)

@@ -83,11 +83,12 @@ make_simple_cnn().summary()
 
 # %% grade_id="test_simple_cnn"
 # Test (seed 003, the first model): 28x28x1 images in, 10 class probabilities out, exactly one convolution.
-test_model = make_simple_cnn()
-assert test_model.input_shape == (None, 28, 28, 1), f"input shape {test_model.input_shape}: images of 28x28x1"
-assert test_model.output_shape == (None, 10), f"output shape {test_model.output_shape}: 10 class scores"
-test_convs = [layer for layer in test_model.layers if isinstance(layer, keras.layers.Conv2D)]
-assert len(test_convs) == 1, f"{len(test_convs)} convolution layers: the first model has one"
+with hp.keep_keras_names():  # later models keep their automatic names
+    test_model = make_simple_cnn()
+    assert test_model.input_shape == (None, 28, 28, 1), f"input shape {test_model.input_shape}: images of 28x28x1"
+    assert test_model.output_shape == (None, 10), f"output shape {test_model.output_shape}: 10 class scores"
+    test_convs = [layer for layer in test_model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert len(test_convs) == 1, f"{len(test_convs)} convolution layers: the first model has one"
 
 # %% [markdown]
 # ## Train: the one-convolution CNN (seed 003)
@@ -245,11 +246,16 @@ for label, name, aug in (
 # %% grade_id="test_improved_cnns"
 # Test (seed 003, improve the model; update the training strategy): a deeper CNN, trained without and with
 # augmentation for the epochs asked.
-test_convs = [lay for lay in make_mnist_cnn(cnn_epochs, train_size=100).layers if isinstance(lay, keras.layers.Conv2D)]
-assert len(test_convs) > 1, f"{len(test_convs)} convolution layers: improve on the one-convolution model"
-assert sorted(mnist_runs) == ["augmentation", "no augmentation"], f"runs {sorted(mnist_runs)}"
-for label, (_, test_history) in mnist_runs.items():
-    assert len(test_history["loss"]) >= hp.required_epochs(cnn_epochs), f"{label}: {len(test_history['loss'])} epochs"
+with hp.keep_keras_names():  # later models keep their automatic names
+    test_convs = [
+        lay for lay in make_mnist_cnn(cnn_epochs, train_size=100).layers if isinstance(lay, keras.layers.Conv2D)
+    ]
+    assert len(test_convs) > 1, f"{len(test_convs)} convolution layers: improve on the one-convolution model"
+    assert sorted(mnist_runs) == ["augmentation", "no augmentation"], f"runs {sorted(mnist_runs)}"
+    for label, (_, test_history) in mnist_runs.items():
+        assert len(test_history["loss"]) >= hp.required_epochs(cnn_epochs), (
+            f"{label}: {len(test_history['loss'])} epochs"
+        )
 
 # %%
 hp.plot_histories({k: h for k, (_, h) in mnist_runs.items()}, title="MNIST CNN with and without augmentation")
@@ -443,12 +449,17 @@ print(f"seed 004 CNN test accuracy: {seed004_accuracy:.4f}")
 
 # %% grade_id="test_seed004_cnn"
 # Test (seed 004): four convolutions with batch norm, a 512-node layer with dropout 0.2, 10 outputs.
-test_layers = make_seed004_cnn().layers
-test_filters = [layer.filters for layer in test_layers if isinstance(layer, keras.layers.Conv2D)]
-assert test_filters == [32, 32, 64, 64], f"convolution filters {test_filters}: 32, 32, 64, 64"
-assert [layer.units for layer in test_layers if isinstance(layer, keras.layers.Dense)] == [512, 10], "FC 512, then 10"
-assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in test_layers) >= 5, "batch norm after each"
-assert [layer.rate for layer in test_layers if isinstance(layer, keras.layers.Dropout)] == [0.2], "dropout 0.2 once"
+with hp.keep_keras_names():  # later models keep their automatic names
+    test_layers = make_seed004_cnn().layers
+    test_filters = [layer.filters for layer in test_layers if isinstance(layer, keras.layers.Conv2D)]
+    assert test_filters == [32, 32, 64, 64], f"convolution filters {test_filters}: 32, 32, 64, 64"
+    assert [layer.units for layer in test_layers if isinstance(layer, keras.layers.Dense)] == [512, 10], (
+        "FC 512, then 10"
+    )
+    assert sum(isinstance(layer, keras.layers.BatchNormalization) for layer in test_layers) >= 5, (
+        "batch norm after each"
+    )
+    assert [layer.rate for layer in test_layers if isinstance(layer, keras.layers.Dropout)] == [0.2], "dropout 0.2 once"
 
 # %% [markdown]
 # ## Evaluate: the goal, and what training this notebook costs

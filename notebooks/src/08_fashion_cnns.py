@@ -87,17 +87,22 @@ make_fashion_cnn_small().summary()
 
 # %% grade_id="test_fashion_cnn_small"
 # Test (Exercises 6.1 and 6.2): a CNN for 28x28x1 images; regularizers only when asked for, each where asked.
-test_naive = make_fashion_cnn_small()
-assert test_naive.input_shape == (None, 28, 28, 1) and test_naive.output_shape == (None, 10), "28x28x1 in, 10 out"
-assert any(isinstance(layer, keras.layers.Conv2D) for layer in test_naive.layers), "a CNN has convolutions"
-test_kinds = {type(layer).__name__ for layer in test_naive.layers}
-assert not test_kinds & {"Dropout", "BatchNormalization"}, (
-    f"the naive CNN has {test_kinds & {'Dropout', 'BatchNormalization'}}"
-)
-assert all(getattr(layer, "kernel_regularizer", None) is None for layer in test_naive.layers), "no L2 in the naive CNN"
-assert any(isinstance(lay, keras.layers.BatchNormalization) for lay in make_fashion_cnn_small(batch_norm=True).layers)
-assert any(isinstance(lay, keras.layers.Dropout) for lay in make_fashion_cnn_small(dropout=0.3).layers)
-assert any(getattr(lay, "kernel_regularizer", None) for lay in make_fashion_cnn_small(l2=5e-4).layers), "L2 kernels"
+with hp.keep_keras_names():  # later models keep their automatic names
+    test_naive = make_fashion_cnn_small()
+    assert test_naive.input_shape == (None, 28, 28, 1) and test_naive.output_shape == (None, 10), "28x28x1 in, 10 out"
+    assert any(isinstance(layer, keras.layers.Conv2D) for layer in test_naive.layers), "a CNN has convolutions"
+    test_kinds = {type(layer).__name__ for layer in test_naive.layers}
+    assert not test_kinds & {"Dropout", "BatchNormalization"}, (
+        f"the naive CNN has {test_kinds & {'Dropout', 'BatchNormalization'}}"
+    )
+    assert all(getattr(layer, "kernel_regularizer", None) is None for layer in test_naive.layers), (
+        "no L2 in the naive CNN"
+    )
+    assert any(
+        isinstance(lay, keras.layers.BatchNormalization) for lay in make_fashion_cnn_small(batch_norm=True).layers
+    )
+    assert any(isinstance(lay, keras.layers.Dropout) for lay in make_fashion_cnn_small(dropout=0.3).layers)
+    assert any(getattr(lay, "kernel_regularizer", None) for lay in make_fashion_cnn_small(l2=5e-4).layers), "L2 kernels"
 
 # %% [markdown]
 # ## Train: the naive CNN (Exercise 6.1)

@@ -120,18 +120,19 @@ def build_model_1_3() -> keras.Model:
 
 # %% grade_id="test_dense_models"
 # Test (Questions 1.1 to 1.3): colour and grey inputs, 10 outputs, and regularization in model 1.3.
-for test_build, test_inputs in ((build_model_1_1, 3072), (build_model_1_2, 1024), (build_model_1_3, 1024)):
-    test_model = test_build()
-    assert test_model.input_shape == (None, test_inputs), f"{test_build.__name__}: input {test_model.input_shape}"
-    assert test_model.output_shape == (None, 10), f"{test_build.__name__}: output {test_model.output_shape}"
-test_regularized = [
-    layer
-    for layer in build_model_1_3().layers
-    if isinstance(layer, keras.layers.Dropout) or getattr(layer, "kernel_regularizer", None) is not None
-]
-assert test_regularized, "model 1.3 regularizes: dropout or weight penalties"
-if svhn is not None:
-    assert preprocessed_split[0].shape[1] == 1024 and len(preprocessed_split) == 4, "grey (x_tr, x_va, y_tr, y_va)"
+with hp.keep_keras_names():  # later models keep their automatic names
+    for test_build, test_inputs in ((build_model_1_1, 3072), (build_model_1_2, 1024), (build_model_1_3, 1024)):
+        test_model = test_build()
+        assert test_model.input_shape == (None, test_inputs), f"{test_build.__name__}: input {test_model.input_shape}"
+        assert test_model.output_shape == (None, 10), f"{test_build.__name__}: output {test_model.output_shape}"
+    test_regularized = [
+        layer
+        for layer in build_model_1_3().layers
+        if isinstance(layer, keras.layers.Dropout) or getattr(layer, "kernel_regularizer", None) is not None
+    ]
+    assert test_regularized, "model 1.3 regularizes: dropout or weight penalties"
+    if svhn is not None:
+        assert preprocessed_split[0].shape[1] == 1024 and len(preprocessed_split) == 4, "grey (x_tr, x_va, y_tr, y_va)"
 
 
 # %% [markdown]
@@ -236,11 +237,12 @@ print(f"SVHN ConvNet: {build_model_2_1().count_params():,} parameters")
 
 # %% grade_id="test_convnet"
 # Test (Questions 2.1 and 2.2): a ConvNet for grey 32x32 crops; augmentation layers in front when given.
-test_model = build_model_2_1()
-assert test_model.input_shape == (None, 32, 32, 1) and test_model.output_shape == (None, 10), "32x32x1 in, 10 out"
-assert any(isinstance(layer, keras.layers.Conv2D) for layer in test_model.layers), "a ConvNet has convolutions"
-test_augmented = build_model_2_1(hp.make_augmentation(zoom=0.1))
-assert len(test_augmented.layers) == len(test_model.layers) + 1, "the augmentation layers come in front"
+with hp.keep_keras_names():  # later models keep their automatic names
+    test_model = build_model_2_1()
+    assert test_model.input_shape == (None, 32, 32, 1) and test_model.output_shape == (None, 10), "32x32x1 in, 10 out"
+    assert any(isinstance(layer, keras.layers.Conv2D) for layer in test_model.layers), "a ConvNet has convolutions"
+    test_augmented = build_model_2_1(hp.make_augmentation(zoom=0.1))
+    assert len(test_augmented.layers) == len(test_model.layers) + 1, "the augmentation layers come in front"
 
 # %% [markdown]
 # ## Train: the ConvNet without and with augmentation (Questions 2.1 and 2.2)
