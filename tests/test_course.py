@@ -7,6 +7,7 @@ line) and every test that inspects it shares it.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -174,12 +175,17 @@ def errors(nb: nbformat.NotebookNode) -> list[tuple[int, dict]]:
 @pytest.mark.parametrize("name", assignment.releasable())
 def test_blank_release_runs_to_its_first_exercise(releases, name, monkeypatch):
     folder = releases(name)
-    nb = execute_in(folder, nbformat.read(folder / "notebooks" / f"{name}.ipynb", as_version=4), monkeypatch, name)
+    blank = nbformat.read(folder / "notebooks" / f"{name}.ipynb", as_version=4)
+    # smoke size: some notebooks train given experiments (06's broken network) before their first exercise
+    nb = execute_in(folder, blank, monkeypatch, name, IMGCLS_SMOKE="1")
     found = errors(nb)
     first_stub = next(i for i, c in enumerate(nb.cells) if "raise NotImplementedError()" in c.source)
     assert found, "the blank notebook stops at its exercises"
-    assert found[0][0] >= first_stub, f"a cell before the first exercise failed: {found[0][1]['evalue']}"
-    assert found[0][1]["ename"] in ("NotImplementedError", "Unfinished"), "the first error is nbgrader's stub"
+    index, first = found[0]
+    if index < first_stub:  # before its first exercise a notebook stops only for a run an earlier notebook trains
+        assert "finish that notebook first" in first["evalue"], f"a cell before the first exercise: {first['evalue']}"
+    else:
+        assert first["ename"] in ("NotImplementedError", "Unfinished"), "the first error is nbgrader's stub"
     through_helpers = [
         f"{o['ename']}: {o['evalue']}" for _, o in found if any("helpers/" in line for line in o["traceback"])
     ]
@@ -187,7 +193,6 @@ def test_blank_release_runs_to_its_first_exercise(releases, name, monkeypatch):
     # stubs, the tests that say what is missing, and cells that read a result not made yet
     allowed = {"NotImplementedError", "Unfinished", "AssertionError", "NameError", "KeyError", "CacheMiss"}
     assert {o["ename"] for _, o in found} <= allowed
-    assert not list((folder / "saved_models").glob("*.keras")), "nothing trained from a blank notebook"
 
 
 @pytest.fixture(scope="module")
@@ -240,8 +245,20 @@ def test_submit_says_what_is_missing_in_a_blank_release(built, tmp_path):
 def test_submit_packs_exactly_the_notebooks_entries(solved_student):
     other = solved_student / "histories" / "someone_else.json"  # an entry another notebook recorded
     other.write_text(json.dumps({"name": "someone_else", "notebook": "02_dense_baselines", "files": {}}))
-    (solved_student / "reports").mkdir(exist_ok=True)
-    (solved_student / "reports" / "suite.pdf").write_bytes(b"%PDF-1.4 stand-in for ./render.sh's output\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMGCLS_")}
+    env.update(IMGCLS_DATA_DIR=str(SHARED_DATA), IMGCLS_OFFLINE="1", IMGCLS_SMOKE="1", IMGCLS_SKIP_APT="1")
+    rendered = subprocess.run(
+        [str(solved_student / "render.sh"), "--student", "Ada Lovelace (s1234567)"],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=solved_student,
+    )
+    assert rendered.returncode == 0, rendered.stdout[-2000:] + rendered.stderr[-2000:]
+    pdf_text = subprocess.run(
+        ["pdftotext", str(solved_student / "reports" / "suite.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    assert "Ada Lovelace (s1234567)" in pdf_text and "Optimizers" in pdf_text, "the student's PDF, with their name"
     done = submit(solved_student)
     assert done.returncode == 0, done.stdout
     assert "ready to hand in" in done.stdout
