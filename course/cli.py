@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from course import assignment, release
+from course import assignment, points, release
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -16,8 +16,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     ready = assignment.releasable()
     names = [n for n in ready if not args.names or any(p in n for p in args.names)]
+    held = [n for n in points.NOT_RELEASED if args.names and any(p in n for p in args.names)]
+    for name in held:
+        print(f"[release] {name} is not handed out: {points.NOT_RELEASED[name]}", file=sys.stderr)
     if not names:
-        print(f"no releasable notebook matches {args.names}; releasable: {', '.join(ready)}", file=sys.stderr)
+        if not held:
+            print(f"no releasable notebook matches {args.names}; releasable: {', '.join(ready)}", file=sys.stderr)
         return 2
     failed = 0
     for name in names:

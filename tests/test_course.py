@@ -278,6 +278,8 @@ def test_submit_packs_exactly_the_notebooks_entries(solved_student):
 def test_course_sh_release_refuses_an_unknown_notebook():
     done = subprocess.run([str(ROOT / "course.sh"), "release", "no_such_notebook"], capture_output=True, text=True)
     assert done.returncode == 2 and "no releasable notebook matches" in done.stderr
+    held = subprocess.run([str(ROOT / "course.sh"), "release", "09"], capture_output=True, text=True)
+    assert held.returncode == 2 and "09_fashion_cnn_search is not handed out: the instructor's appendix" in held.stderr
 
 
 def test_missing_shared_run_names_the_notebook_to_finish(tmp_path):
