@@ -72,3 +72,19 @@ def browser(tmp_path):
         yield driver
     finally:
         driver.quit()
+
+
+@pytest.fixture
+def fit_counter(monkeypatch):
+    """Count real calls of Keras' fit (the original, under the cache's guard): a cache hit adds none."""
+    from helpers import training
+
+    calls = []
+    original = training._original_fit
+
+    def counting_fit(self, *args, **kwargs):
+        calls.append(kwargs.get("epochs"))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(training, "_original_fit", counting_fit)
+    return calls

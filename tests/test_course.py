@@ -23,7 +23,7 @@ from course import assignment, points, release
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import project_client  # noqa: E402
-from test_jupyterlab import click_menu, serve_lab, wait_for  # noqa: E402
+from test_jupyterlab import click_menu, open_in_kernel, serve_lab, wait_for  # noqa: E402
 
 NAME = "03_optimizers"
 SEEDS = ROOT.parent / "shared" / "seeds"
@@ -297,25 +297,8 @@ def test_release_notebook_runs_to_its_first_exercise_in_jupyterlab(built, browse
     from selenium.webdriver.common.by import By
 
     with serve_lab(built / "lab.sh", tmp_path) as (url, token, _):
-        browser.get(f"{url}/lab/tree/notebooks/{NAME}.ipynb?token={token}")
-        wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".jp-Notebook .jp-Cell"), 120, "the notebook")
-        kernel = wait_for(
-            lambda: (
-                browser.find_element(By.CSS_SELECTOR, ".jp-Toolbar-kernelName").text.strip() not in ("", "No Kernel")
-                and browser.find_element(By.CSS_SELECTOR, ".jp-Toolbar-kernelName").text.strip()
-            ),
-            120,
-            "the kernel",
-        )
-        assert kernel == "Python 3 (imgcls .venv)", "the release opens in the registered kernel"
-        wait_for(
-            lambda: (
-                browser.find_element(By.CSS_SELECTOR, ".jp-Notebook-ExecutionIndicator").get_attribute("data-status")
-                == "idle"
-            ),
-            120,
-            "an idle kernel",
-        )
+        kernel = open_in_kernel(browser, f"{url}/lab/tree/notebooks/{NAME}.ipynb?token={token}")
+        assert kernel == "Python 3 (imgcls .venv)", "the release opens in the registered kernel, with no prompt"
         click_menu(browser, "Run", "runmenu:run-all")  # stops at the first error, as a student sees it
 
         def first_error() -> str:

@@ -13,14 +13,6 @@ X = RNG.random((60, 8, 8, 1)).astype(np.float32)
 Y = keras.utils.to_categorical(RNG.integers(0, 3, 60), 3)
 
 
-@pytest.fixture
-def fit_counter(monkeypatch):
-    calls = []
-    original = training._original_fit
-    monkeypatch.setattr(training, "_original_fit", lambda self, *a, **k: calls.append(1) or original(self, *a, **k))
-    return calls
-
-
 def test_build_mlp_shapes_and_options():
     model = models.build_mlp(784, [32, 16], dropout=0.5, l2=0.01)
     kinds = [type(layer).__name__ for layer in model.layers]

@@ -12,26 +12,13 @@ import keras
 import numpy as np
 import pytest
 
-from helpers import cache, plotting, training
+from helpers import cache, plotting
 from helpers.training import BadTrainingData, fit_cached
 
 RNG = np.random.default_rng(1)
 IMAGES = RNG.normal(size=(48, 4, 4, 1)).astype(np.float32)
 ONE_HOT = keras.utils.to_categorical(RNG.integers(0, 3, 48), 3).astype(np.float32)
 VAL = (IMAGES[:12], ONE_HOT[:12])
-
-
-@pytest.fixture
-def fit_counter(monkeypatch):
-    calls = []
-    original = training._original_fit
-
-    def counting_fit(self, *args, **kwargs):
-        calls.append(kwargs.get("epochs"))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(training, "_original_fit", counting_fit)
-    return calls
 
 
 def own_architecture() -> keras.Model:

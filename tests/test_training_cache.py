@@ -38,20 +38,6 @@ def make_builder(width=4, lr=0.01):
     return build
 
 
-@pytest.fixture
-def fit_counter(monkeypatch):
-    """Count real calls of keras' fit (the original, under the guard)."""
-    calls = []
-    original = training._original_fit
-
-    def counting_fit(self, *args, **kwargs):
-        calls.append(kwargs.get("epochs"))
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(training, "_original_fit", counting_fit)
-    return calls
-
-
 def run(name="m", builder=None, x=X, y=Y, **kw):
     kw.setdefault("epochs", 2)
     kw.setdefault("batch_size", 16)
