@@ -220,6 +220,12 @@ def test_student_trains_into_their_own_cache_and_reruns_from_it(solved_student, 
     assert errors(again) == [], "stop_training = True re-runs from the student's cache, training nothing"
     assert "grading: loads cached results and never trains" in json.dumps(again.cells[5].outputs)
     nbformat.write(again, path)
+    env = {**os.environ, "IMGCLS_CACHE_DIR": str(solved_student), "IMGCLS_SMOKE": "1", "IMGCLS_CACHE_MODE": "require"}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    validated = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "validate", str(path)], capture_output=True, text=True, env=env
+    )
+    assert "Success! Your notebook passes all the tests." in validated.stdout, validated.stdout[-1500:]
 
 
 def submit(folder: Path, *args: str) -> subprocess.CompletedProcess:
@@ -238,6 +244,12 @@ def test_submit_says_what_is_missing_in_a_blank_release(built, tmp_path):
     assert "not executed top to bottom" in done.stdout
     assert "no PDF" in done.stdout
     assert str(tmp_path) not in done.stdout, "no path of the machine"
+    with open(folder / "saved_models" / "big.keras", "wb") as big:  # sparse: 101 MB of zeros on no disk
+        big.truncate(101 * 2**20)
+    (folder / "histories" / "big.json").write_text(
+        json.dumps({"name": "big", "notebook": NAME, "files": {"model": {"path": "saved_models/big.keras"}}})
+    )
+    assert "over the 100 MB limit; the largest: big.keras (101 MB)" in submit(folder).stdout
 
 
 @pytest.mark.notebooks
