@@ -69,13 +69,16 @@ if svhn is not None:
 # %%
 if svhn is not None:
     rgb_split = (hp.flatten_rescale(x_tr), hp.flatten_rescale(x_va), y_tr, y_va)
+    grey_split = (hp.rgb2gray(x_tr) / 255, hp.rgb2gray(x_va) / 255, y_tr, y_va)
+    x_grey_test = hp.rgb2gray(x_te) / 255
+
+# %%
+if svhn is not None:
     # Question 1.2: the preprocessed data as a tuple preprocessed_split = (x_train, x_val, y_train, y_val):
     # grey images, flattened and rescaled into [0, 1].
     ### BEGIN SOLUTION
     preprocessed_split = (hp.flatten_rescale(hp.rgb2gray(x_tr)), hp.flatten_rescale(hp.rgb2gray(x_va)), y_tr, y_va)
     ### END SOLUTION
-    grey_split = (hp.rgb2gray(x_tr) / 255, hp.rgb2gray(x_va) / 255, y_tr, y_va)
-    x_grey_test = hp.rgb2gray(x_te) / 255
 
 
 # %% [markdown]
