@@ -137,6 +137,15 @@ def test_every_release_leaks_no_solution(releases, name):
     assert release.leaks(folder, [name]) == []
 
 
+def test_the_student_versions_keep_the_names_seed_002_grades(releases):
+    from test_notebooks import SEED_002_NAMES
+
+    for name in set(SEED_002_NAMES.values()):
+        nb = nbformat.read(releases(name) / "notebooks" / f"{name}.ipynb", as_version=4)
+        text = "\n".join(c.source for c in nb.cells)
+        assert [n for n, where in SEED_002_NAMES.items() if where == name and n not in text] == []
+
+
 def test_leak_check_finds_a_planted_solution(built, tmp_path):
     planted = tmp_path / "planted"
     shutil.copytree(built, planted, symlinks=True)

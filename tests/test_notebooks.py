@@ -404,6 +404,7 @@ SEED_002_NAMES = {  # what seed 002's graders look for, and the notebook that de
     "build_model_4_1": "10_transfer_learning",
     "build_model_4_2": "10_transfer_learning",
     "test_accuracy_3_1": "12_svhn",
+    "preprocessed_split": "12_svhn",
     **{f"answer_q_{q}": "12_svhn" for q in ("1_1", "1_2", "1_3", "2_1", "2_2", "3_1", "3_2", "3_3", "2_3")},
     "answer_q_4_1": "10_transfer_learning",
     "answer_q_4_2": "10_transfer_learning",

@@ -382,8 +382,8 @@ if part_3:
         f"the median distance between neighbouring class centres is {np.median(nearest):.1f} t-SNE units, against "
         f"a spread of {spread:.1f} within a class. Crops between clusters are the blurred or ambiguous ones."
     )
-    answer_q_2_3 = answer_q_3_3  # the name seed 002 uses for this answer
     ### END SOLUTION
+    answer_q_2_3 = answer_q_3_3  # the name seed 002 uses for this answer
     hp.check_answer(answer_q_3_3, max_chars=800)
 
 # %% [markdown]
