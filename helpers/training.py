@@ -277,15 +277,13 @@ def check_training_arrays(x: Any, y: Any, validation_data: Any = None, test_data
         raise BadTrainingData("y is None: pass the training labels as the argument after x")
     pairs = {"x/y": (x, y), "validation_data": validation_data, "test_data": test_data}
     for label, pair in pairs.items():
-        for part, array in zip(("inputs", "targets"), () if pair is None else pair):
+        if pair is None:
+            continue
+        for part, array in zip(("inputs", "targets"), pair):
             if _is_array_data(array) and array.dtype == object:
                 raise BadTrainingData(
                     f"{label} {part} are an array of Python objects: convert them with np.asarray(..., dtype='float32')"
                 )
-    for label, pair in pairs.items():
-        if pair is None:
-            continue
-        for part, array in zip(("inputs", "targets"), pair):
             if _is_array_data(array) and array is not None:
                 values = np.asarray(array)
                 if values.dtype.kind in "fc" and not np.isfinite(values).all():
@@ -313,21 +311,13 @@ def check_against_model(model: keras.Model, x: Any, y: Any) -> None:
         expected = model.input_shape
     except (AttributeError, ValueError):  # a model not built yet: Keras checks it when it trains
         expected = None
-    if (
-        isinstance(expected, tuple)
-        and len(expected) == x.ndim
-        and all(isinstance(d, int) or d is None for d in expected)
-    ):
-        if any(e is not None and e != a for e, a in zip(expected[1:], x.shape[1:])):
+    if isinstance(expected, tuple) and all(isinstance(d, int) or d is None for d in expected):
+        fits = len(expected) == x.ndim and all(e is None or e == a for e, a in zip(expected[1:], x.shape[1:]))
+        if not fits:
             raise BadTrainingData(
                 f"x has samples of shape {x.shape[1:]} but the model takes {tuple(expected[1:])}: "
-                "reshape x or change the model's input"
+                "reshape x (for example flatten the images) or change the model's input"
             )
-    elif isinstance(expected, tuple) and all(isinstance(d, int) or d is None for d in expected):
-        raise BadTrainingData(
-            f"x has samples of shape {x.shape[1:]} but the model takes {tuple(expected[1:])}: "
-            "reshape x (for example flatten the images) or change the model's input"
-        )
     if not _is_array_data(y):
         return
     loss = _loss_name(model)
@@ -448,8 +438,7 @@ def fit_cached(
             if not problems:
                 try:
                     history = cache.load_history(p["history"])
-                    custom = fingerprint.custom_objects(model)
-                    loaded = cache.load_model(p["model"], custom) if return_model else None
+                    loaded = cache.load_model(p["model"], fingerprint.custom_objects(model)) if return_model else None
                     if mode != "require":
                         _record_origin(p["manifest"], entry, exercise)
                     if verbose:
