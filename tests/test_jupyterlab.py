@@ -16,6 +16,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -91,8 +92,12 @@ def serve_lab(lab_sh: Path, tmp_path: Path, **env: str):
         yield url, token, tmp_path / "lab.log"
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, 15)
-            proc.wait(timeout=30)
+            os.killpg(proc.pid, signal.SIGTERM)  # the server shuts its kernels down
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a busy kernel on a loaded machine: stop waiting
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
         log.close()
 
 
