@@ -1,9 +1,10 @@
-"""``./course.sh release``: the instructor's commands, one line per result or failure."""
+"""``./course.sh release`` and ``grade``: the instructor's commands, one line per result or failure."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from course import assignment, points, release
 
@@ -13,7 +14,12 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     rel = sub.add_parser("release", help="write student releases into release/")
     rel.add_argument("names", nargs="*", help="notebooks (names or parts of them); default: every releasable one")
+    grd = sub.add_parser("grade", help="grade a folder of submission zips (or nbgrader's submitted/ layout)")
+    grd.add_argument("submissions", type=Path, help="the folder of zips named STUDENTID_anything.zip")
+    grd.add_argument("--out", type=Path, default=Path("grading"), help="where results go (default: grading/)")
     args = parser.parse_args(argv)
+    if args.command == "grade":
+        return _grade(args.submissions, args.out)
     ready = assignment.releasable()
     names = [n for n in ready if not args.names or any(p in n for p in args.names)]
     held = [n for n in points.NOT_RELEASED if args.names and any(p in n for p in args.names)]
@@ -33,6 +39,25 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"[release] {name}: release/{folder.name}/ and release/{folder.name}.zip (no solution found in it)")
     return 1 if failed else 0
+
+
+def _grade(submissions: Path, out: Path) -> int:
+    from course import grade
+
+    if not submissions.is_dir():
+        print(f"grade: {submissions.name!r} is not a folder of submissions", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        outcomes = grade.grade(submissions, out)
+    except RuntimeError as err:
+        print(f"[grade] {err}", file=sys.stderr)
+        return 1
+    print(
+        f"[grade] {len(outcomes)} submissions: {out.name}/grades.csv, {out.name}/report.html, "
+        f"feedback in {out.name}/course/feedback/"
+    )
+    return 0
 
 
 if __name__ == "__main__":

@@ -60,10 +60,15 @@ def nbgrader(*args: str, course_dir: Path) -> None:
         raise RuntimeError(f"nbgrader {args[0]} failed: {' | '.join(last)}")
 
 
+def gradebook_url(course_dir: Path) -> str:
+    """The gradebook's SQLAlchemy URL: ``IMGCLS_GRADEBOOK_URL``, else SQLite beside the course folder."""
+    return os.environ.get("IMGCLS_GRADEBOOK_URL", f"sqlite:///{course_dir / 'gradebook.db'}")
+
+
 def write_course_config(course_dir: Path) -> None:
     """nbgrader's settings for this course folder: the gradebook beside it, SQLite unless told otherwise."""
     course_dir.mkdir(parents=True, exist_ok=True)
-    db_url = os.environ.get("IMGCLS_GRADEBOOK_URL", f"sqlite:///{course_dir / 'gradebook.db'}")
+    db_url = gradebook_url(course_dir)
     (course_dir / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa: F821\n"
         "c.CourseDirectory.course_id = 'imgcls'\n"

@@ -26,6 +26,7 @@ verify itself never crashes on the cache.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import fnmatch
 import json
 import os
@@ -323,8 +324,15 @@ def verify_predictions(
     )
 
 
-def verify_all(cache_dir: Path | None = None, patterns: list[str] | None = None) -> list[Row]:
-    """Verify every manifest entry (optionally only names matching glob patterns) and the prediction caches."""
+def verify_all(cache_dir: Path | None = None, patterns: list[str] | None = None, indexed: bool = True) -> list[Row]:
+    """Verify every manifest entry (optionally only names matching glob patterns) and the prediction caches.
+
+    Args:
+        cache_dir: The cache's root (default: the suite's).
+        patterns: Only names matching these glob patterns.
+        indexed: Check ``histories/index.json`` for deleted entries; a student's
+            cache has no index (grading knows its needed entries from autograde).
+    """
     data = DataIndex()
     rows: list[Row] = []
     entries = cache.list_entries(cache_dir)
@@ -339,7 +347,7 @@ def verify_all(cache_dir: Path | None = None, patterns: list[str] | None = None)
                 rows.extend(verify_entry(name, entries[name], data, cache_dir))
             except Exception as err:  # a malformed entry is one FAIL row; verify goes on
                 rows.append(Row(name, status="FAIL", detail=f"malformed entry ({type(err).__name__}: {err})"[:300]))
-    index = read_index(root)
+    index = read_index(root) if indexed else []
     if index is None:
         rows.append(Row(str(INDEX), status="MISSING", detail="no index of needed entries: deleted entries go unseen"))
     else:
@@ -382,6 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("patterns", nargs="*", help="only names matching these glob patterns")
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--write-index", action="store_true", help="record the current entries as the needed ones")
+    parser.add_argument("--no-index", action="store_true", help="a student's cache: no index of needed entries")
+    parser.add_argument("--json", action="store_true", help="print the rows as JSON lines instead of a table")
     parser.add_argument("--reproduce", action="store_true", help="retrain the entries matching PATTERNS and compare")
     parser.add_argument("--reproduce-sample", type=int, metavar="K", help="retrain K entries chosen at random")
     args = parser.parse_args(argv)
@@ -396,7 +406,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.reproduce or args.reproduce_sample:
         return _reproduce_main(args.cache_dir, args.patterns or None, args.reproduce_sample)
-    rows = verify_all(args.cache_dir, args.patterns or None)
+    rows = verify_all(args.cache_dir, args.patterns or None, indexed=not args.no_index)
+    if args.json:
+        for row in rows:
+            print(json.dumps(dataclasses.asdict(row)))
+        return 1 if any(r.status != "OK" for r in rows) else 0
     if not rows:
         print("no cache entries found")
         return 1

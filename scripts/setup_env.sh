@@ -25,11 +25,11 @@ if ! { [ -f "$kernel" ] && [ -x "$(sed -n 's/^ *"\(.*python[0-9.]*\)",$/\1/p' "$
   echo "[setup] registering the Jupyter kernel 'imgcls' for .venv"
   .venv/bin/python -m ipykernel install --sys-prefix --name imgcls --display-name "Python 3 (imgcls .venv)" >/dev/null
 fi
-if [ -z "${IMGCLS_SKIP_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v pdftoppm >/dev/null; }; then
+if [ -z "${IMGCLS_SKIP_APT:-}" ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! command -v pdftoppm >/dev/null || ! command -v bwrap >/dev/null; }; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "[setup] installing chromium, chromium-driver and poppler-utils from Debian (PDF reports, browser test)"
     export DEBIAN_FRONTEND=noninteractive
-    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver poppler-utils fonts-dejavu-core; } >/dev/null 2>&1 \
+    { apt-get update -qq && apt-get install -y -qq chromium chromium-driver poppler-utils fonts-dejavu-core bubblewrap; } >/dev/null 2>&1 \
       || echo "[setup] could not install chromium; PDF rendering will be unavailable"
   else
     echo "[setup] note: install 'chromium', 'chromium-driver' and 'poppler-utils' to render PDFs (./render.sh)"

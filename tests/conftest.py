@@ -88,3 +88,21 @@ def fit_counter(monkeypatch):
 
     monkeypatch.setattr(training, "_original_fit", counting_fit)
     return calls
+
+
+@pytest.fixture(scope="session")
+def releases(tmp_path_factory):
+    """Each notebook's release, built once per test session (nbgrader's real command line), .venv beside it."""
+    from course import release
+
+    base = tmp_path_factory.mktemp("release")
+    built: dict[str, Path] = {}
+
+    def get(name: str) -> Path:
+        if name not in built:
+            folder = release.release(name, out=base / "release", course_dir=base / "course")
+            (folder / ".venv").symlink_to(ROOT / ".venv")  # the student's first ./lab.sh would install the same pins
+            built[name] = folder
+        return built[name]
+
+    return get

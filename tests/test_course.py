@@ -30,22 +30,6 @@ SEEDS = ROOT.parent / "shared" / "seeds"
 
 
 @pytest.fixture(scope="module")
-def releases(tmp_path_factory):
-    """Build each notebook's release once (nbgrader's real command line), the project's .venv beside it."""
-    base = tmp_path_factory.mktemp("release")
-    built: dict[str, Path] = {}
-
-    def get(name: str) -> Path:
-        if name not in built:
-            folder = release.release(name, out=base / "release", course_dir=base / "course")
-            (folder / ".venv").symlink_to(ROOT / ".venv")  # the student's first ./lab.sh would install the same pins
-            built[name] = folder
-        return built[name]
-
-    return get
-
-
-@pytest.fixture(scope="module")
 def built(releases):
     """The release of notebook 03, which most tests inspect."""
     return releases(NAME)

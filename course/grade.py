@@ -1,0 +1,333 @@
+"""``./course.sh grade SUBMISSIONS``: grade a folder of submission zips by reloading each student's own results.
+
+nbgrader does the grading; this is the glue around it:
+
+1. each zip is screened (:mod:`course.intake`); nbgrader's ``zip_collect`` puts
+   the accepted ones into ``submitted/STUDENT/ASSIGNMENT/`` (a folder already in
+   that layout is taken as it is);
+2. per submission, ``verify`` checks the handed-in cache and nbgrader's
+   ``autograde`` re-executes the notebook against it in require mode (nothing
+   trains), both in the sandbox of :mod:`course.sandbox`, with a home of its own;
+3. points that rest on a flagged entry, and answers over their limit, are set
+   to 0 in the gradebook; the feedback says why (:mod:`course.checks`);
+4. nbgrader's ``generate_feedback`` and ``export`` write the feedback HTML and
+   ``grades.csv``; :mod:`course.report` writes the cohort report.
+
+One bad submission is one line in its feedback and the report; grading goes on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from course import assignment, checks, intake, release, sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+#: verify's statuses that withhold the points resting on an entry (NO DATA and ORPHAN only say so).
+FLAGGED = {"FAIL", "CORRUPT", "STALE", "MISMATCH", "ANOMALY", "MISSING"}
+CELL_TIMEOUT_S = 600  # nbgrader's limit per cell; a require-mode cell takes seconds
+SUBMISSION_TIMEOUT_S = 1800
+RERUN = "re-run the notebook after training; set stop_training = True"
+
+
+@dataclass
+class Outcome:
+    """One student's submission of one assignment, as the report and the feedback tell it."""
+
+    student: str
+    assignment: str
+    refused: str = ""
+    flags: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    withheld: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def write_config(course_dir: Path) -> None:
+    """nbgrader's settings for grading: the course's, plus zip_collect's collector and the cell timeout."""
+    release.write_course_config(course_dir)
+    with open(course_dir / "nbgrader_config.py", "a") as config:
+        config.write(
+            "c.ZipCollectApp.collector_plugin = 'course.collect.SubmissionCollector'\n"
+            "c.ZipCollectApp.strict = True\n"
+            f"c.Execute.timeout = {CELL_TIMEOUT_S}\n"
+            "c.Execute.interrupt_on_timeout = True\n"
+        )
+
+
+def _nbgrader(args: list[str], course_dir: Path, env: dict[str, str] | None = None, timeout: float | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course_dir}"],
+        cwd=course_dir,
+        env=env or _env(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IMGCLS_CACHE", "IMGCLS_PARTIAL"))}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["PYTHONPATH"] = str(ROOT)  # nbgrader imports the collector plugin
+    env.update(extra)
+    return env
+
+
+def screen_all(submissions: Path) -> tuple[dict[str, list[Path]], list[Outcome]]:
+    """Screen every file in the folder: the accepted zips by assignment, and one outcome per refused file."""
+    refused: list[Outcome] = []
+    wanted: dict[str, list[Path]] = {}
+    releasable = set(assignment.releasable())
+    for path in sorted(p for p in submissions.iterdir() if p.is_file() or p.is_symlink()):
+        try:
+            if path.is_symlink() or path.suffix != ".zip":
+                raise intake.Refused("not a zip: hand in the zip that ./course.sh submit writes")
+            intake.student_id(path.name)
+            names = [n for n in intake.screen(path) if n in releasable]
+            if not names:
+                raise intake.Refused("the zip holds no notebook of this course")
+        except intake.Refused as err:
+            refused.append(Outcome(path.name.split("_")[0], "-", refused=str(err)))
+            continue
+        for name in names:
+            wanted.setdefault(name, []).append(path)
+    return wanted, refused
+
+
+def collect(name: str, zips: list[Path], course_dir: Path) -> None:
+    """nbgrader's zip_collect files one assignment's zips into ``submitted/STUDENT/NAME/``."""
+    archive = course_dir / "downloaded" / name / "archive"
+    shutil.rmtree(archive, ignore_errors=True)
+    archive.mkdir(parents=True)
+    for path in zips:
+        shutil.copy2(path, archive / path.name)
+    done = _nbgrader(["zip_collect", name, "--force"], course_dir)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader zip_collect {name} failed: {_last_line(done)}")
+
+
+def prepare(name: str, course_dir: Path) -> None:
+    """The assignment in the gradebook, with our helpers in its source (autograde overwrites a student's copy)."""
+    release.generate(name, course_dir)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    shutil.copytree(ROOT / "helpers", course_dir / "source" / name / "helpers", ignore=ignore)
+
+
+def _last_line(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    return lines[-1][-300:] if lines else f"exit status {done.returncode}"
+
+
+def _notebook_problem(path: Path) -> str:
+    """Why a handed-in notebook cannot be graded ('' when it can)."""
+    if not path.exists():
+        return "the zip holds no notebook for this assignment"
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - any unreadable notebook is one line
+        return "the notebook is not a readable notebook (JSON): hand in the .ipynb the release gave you"
+    if not any(c.metadata.get("nbgrader", {}).get("grade") for c in nb.cells):
+        return "the notebook has no nbgrader cells: work in the release's notebook, not a copy of another one"
+    return ""
+
+
+class Grader:
+    """Grades the submissions in one nbgrader course folder, one student at a time."""
+
+    def __init__(self, course_dir: Path, hidden: list[Path]):
+        self.course_dir = course_dir
+        self.hidden = [ROOT, course_dir, *hidden]
+        self.readable = [ROOT / ".venv"] + [Path(p) for p in [os.environ.get("IMGCLS_DATA_DIR")] if p]
+
+    def _wrap(self, argv: list[str], writable: list[Path], readable: list[Path] = ()) -> list[str]:
+        if not sandbox.available():
+            return argv
+        return sandbox.wrap(argv, writable=writable, readable=[*self.readable, *readable], hidden=self.hidden)
+
+    def verify(self, cache: Path, run: Path) -> list[dict]:
+        """verify's rows for a handed-in cache, run sandboxed on our helpers (read-only)."""
+        argv = [sys.executable, "-m", "helpers.verify", "--cache-dir", str(cache), "--no-index", "--json"]
+        env = _env(HOME=str(run / "home"), TMPDIR=str(run), PYTHONPATH=str(ROOT), IMGCLS_OFFLINE="1")
+        done = subprocess.run(
+            self._wrap(argv, [run], [ROOT / "helpers", cache]),
+            cwd=run,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SUBMISSION_TIMEOUT_S,
+        )
+        rows = []
+        for line in done.stdout.splitlines():
+            try:
+                rows.append(json.loads(line))
+            except ValueError:
+                continue
+        if done.returncode not in (0, 1) or (done.returncode == 1 and not rows):
+            rows.append({"name": "(cache)", "status": "FAIL", "detail": f"verify stopped: {_last_line(done)}"})
+        return rows
+
+    def autograde(self, student: str, name: str, run: Path) -> subprocess.CompletedProcess:
+        """nbgrader autograde for one submission, its kernel in the sandbox, in require mode."""
+        graded = self.course_dir / "autograded" / student / name
+        shutil.rmtree(graded, ignore_errors=True)
+        graded.mkdir(parents=True)  # the sandbox binds it before nbgrader fills it
+        prefix = self._wrap([], [graded, run])
+        kernels = sandbox.kernel_spec(run / "jupyter", prefix)
+        env = _env(
+            HOME=str(run / "home"),
+            TMPDIR=str(run),
+            JUPYTER_RUNTIME_DIR=str(run),
+            JUPYTER_PATH=str(kernels),
+            IMGCLS_CACHE_MODE="require",
+            IMGCLS_CACHE_DIR=str(graded),
+            IMGCLS_PARTIAL_DIR=str(run / "partial"),
+            IMGCLS_OFFLINE="1",
+            MPLBACKEND="Agg",
+        )
+        args = ["autograde", name, "--student", student, "--force", "--KernelManager.transport=ipc"]
+        args.append(f"--KernelManager.ip={run / 'k'}")
+        return _nbgrader(args, self.course_dir, env, timeout=SUBMISSION_TIMEOUT_S)
+
+    def grade_one(self, student: str, name: str) -> Outcome:
+        """Verify and autograde one submission; the outcome says what to withhold and why."""
+        start = time.monotonic()
+        outcome = Outcome(student, name)
+        submitted = self.course_dir / "submitted" / student / name
+        problem = _notebook_problem(submitted / f"{name}.ipynb")
+        if any(p.is_symlink() or not (p.is_file() or p.is_dir()) for p in submitted.rglob("*")):
+            problem = "the submission holds a symbolic link or a special file"
+        if not intake.STUDENT_ID.match(f"{student}_"):
+            problem = "the folder's name is not a student id"
+
+        if problem:
+            outcome.refused = problem
+            return outcome
+        with tempfile.TemporaryDirectory(prefix="g") as tmp:  # short: Unix socket paths are at most 107 bytes
+            run = Path(tmp)
+            (run / "home").mkdir()
+            rows = self.verify(submitted, run)
+            try:
+                done = self.autograde(student, name, run)
+            except subprocess.TimeoutExpired:
+                outcome.refused = f"autograde took over {SUBMISSION_TIMEOUT_S // 60} minutes and was stopped"
+                return outcome
+        graded_nb = self.course_dir / "autograded" / student / name / f"{name}.ipynb"
+        if done.returncode != 0 or not graded_nb.exists():
+            outcome.refused = f"autograde failed: {_last_line(done)}"
+            return outcome
+        self._judge(outcome, rows, nbformat.read(submitted / f"{name}.ipynb", as_version=4), graded_nb)
+        outcome.seconds = time.monotonic() - start
+        return outcome
+
+    def _judge(self, outcome: Outcome, rows: list[dict], handed_in, graded_nb: Path) -> None:
+        graded = nbformat.read(graded_nb, as_version=4)
+        flagged = {}
+        for row in rows:
+            if row.get("status") in FLAGGED:
+                flagged.setdefault(row["name"], f"{row['status']}: {row.get('detail', '')}".strip(": "))
+            elif row.get("status") == "NO DATA":
+                outcome.notes.append(f"{row['name']}: {row.get('metric', '')} not re-measured ({row.get('detail')})")
+        for name, why in flagged.items():
+            outcome.flags.append(f"cache entry {name}: {why}")
+        for gid, names in checks.dependencies(graded).items():
+            bad = sorted(names & set(flagged))
+            if bad:
+                outcome.withheld[gid] = f"rests on the flagged run {bad[0]}"
+        for gid, why in checks.answer_problems(graded).items():
+            outcome.withheld[gid] = why
+        for run_name, kind in checks.misses(graded).items():
+            outcome.notes.append(f"run {run_name} is {kind} in your cache, so its exercise scores 0: {RERUN}")
+        for edit in checks.edited_outputs(handed_in, graded):
+            outcome.flags.append(
+                f"cell {edit.cell}: the handed-in notebook prints {edit.handed_in}, "
+                f"re-executing it from your cache prints {edit.re_executed}"
+            )
+        _add_notes_cell(graded, outcome)
+        nbformat.write(graded, graded_nb)
+
+
+def _add_notes_cell(nb: nbformat.NotebookNode, outcome: Outcome) -> None:
+    """Put what grading found at the top of the notebook that nbgrader turns into the feedback."""
+    lines = ["## Grading notes", ""]
+    lines += [f"- **Flagged**: {flag}" for flag in outcome.flags]
+    lines += [f"- **0 points** for `{gid}`: {why}" for gid, why in outcome.withheld.items()]
+    lines += [f"- {note}" for note in outcome.notes]
+    if len(lines) == 2:
+        lines.append("- Every run was reloaded from your cache and verified; nothing was flagged.")
+    nb.cells.insert(0, nbformat.v4.new_markdown_cell("\n".join(lines)))
+
+
+def withhold(course_dir: Path, outcomes: list[Outcome]) -> None:
+    """Set the withheld cells' scores to 0 in nbgrader's gradebook (as a grader would by hand)."""
+    from nbgrader.api import Gradebook, MissingEntry
+
+    url = release.gradebook_url(course_dir)
+    with Gradebook(url, "imgcls") as gb:
+        for outcome in outcomes:
+            for gid in outcome.withheld:
+                try:
+                    grade = gb.find_grade(gid, outcome.assignment, outcome.assignment, outcome.student)
+                except MissingEntry:
+                    continue
+                grade.manual_score = 0.0
+                grade.needs_manual_grade = False
+            gb.db.commit()
+
+
+def grade(submissions: Path, out: Path) -> list[Outcome]:
+    """Grade every submission in ``submissions``; write the gradebook, feedback, grades.csv and report in ``out``.
+
+    Returns:
+        One outcome per submission (and per refused zip).
+    """
+    from course import report
+
+    start = time.monotonic()
+    course_dir = out / "course"
+    write_config(course_dir)
+    zips, outcomes = screen_all(submissions)
+    laid_out = {p.parent.name for p in submissions.glob("*/*/*.ipynb")} & set(assignment.releasable())
+    for name in sorted(set(zips) | laid_out):
+        prepare(name, course_dir)
+    write_config(course_dir)  # generate_assignment rewrote the course's settings
+    for name, paths in zips.items():
+        collect(name, paths, course_dir)
+    if laid_out:  # nbgrader's own submitted/STUDENT/ASSIGNMENT/ layout
+        shutil.copytree(submissions, course_dir / "submitted", dirs_exist_ok=True, symlinks=True)
+    for outcome in outcomes:
+        print(f"[grade] {outcome.student} {outcome.assignment}: {_summary(outcome)}", flush=True)
+    grader = Grader(course_dir, hidden=[submissions.resolve(), out.resolve()])
+    for folder in sorted((course_dir / "submitted").glob("*/*")):
+        if folder.is_dir() and not folder.is_symlink():
+            outcome = grader.grade_one(folder.parent.name, folder.name)
+            outcomes.append(outcome)
+            print(f"[grade] {outcome.student} {outcome.assignment}: {_summary(outcome)}", flush=True)
+    withhold(course_dir, outcomes)
+    graded = sorted({o.assignment for o in outcomes if not o.refused})
+    for name in graded:
+        done = _nbgrader(["generate_feedback", name, "--force"], course_dir)
+        if done.returncode != 0:
+            print(f"[grade] generate_feedback {name}: {_last_line(done)}", file=sys.stderr)
+    done = _nbgrader(["export", f"--to={out.resolve() / 'grades.csv'}"], course_dir)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader export failed: {_last_line(done)}")
+    report.write(out / "report.html", outcomes, course_dir, time.monotonic() - start, sandbox.available())
+    return outcomes
+
+
+def _summary(outcome: Outcome) -> str:
+    if outcome.refused:
+        return f"refused: {outcome.refused}"
+    parts = [f"{len(outcome.flags)} flag(s)", f"{len(outcome.withheld)} cell(s) withheld", f"{outcome.seconds:.0f} s"]
+    return ", ".join(parts)
