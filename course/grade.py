@@ -30,7 +30,7 @@ from pathlib import Path
 
 import nbformat
 
-from course import assignment, checks, intake, release, sandbox
+from course import assignment, checks, intake, performance, points, release, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 #: verify's statuses that withhold the points resting on an entry (NO DATA and ORPHAN only say so).
@@ -50,6 +50,7 @@ class Outcome:
     flags: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     withheld: dict[str, str] = field(default_factory=dict)
+    scaled: dict[str, float] = field(default_factory=dict)  # performance points of a passed test
     seconds: float = 0.0
 
 
@@ -246,6 +247,7 @@ class Grader:
                 outcome.withheld[gid] = f"rests on the flagged run {bad[0]}"
         for gid, why in checks.answer_problems(graded).items():
             outcome.withheld[gid] = why
+        self._performance(outcome, rows, flagged)
         for run_name, kind in checks.misses(graded).items():
             outcome.notes.append(f"run {run_name} is {kind} in your cache, so its exercise scores 0: {RERUN}")
         for edit in checks.edited_outputs(handed_in, graded):
@@ -255,6 +257,27 @@ class Grader:
             )
         _add_notes_cell(graded, outcome)
         nbformat.write(graded, graded_nb)
+
+    def _performance(self, outcome: Outcome, rows: list[dict], flagged: dict[str, str]) -> None:
+        """Scale each target's test points by the accuracy its run reached (:mod:`course.performance`)."""
+        from helpers import cache
+
+        for gid, target in performance.TARGETS.get(outcome.assignment, {}).items():
+            measured = next(
+                (r["measured"] for r in rows if r.get("name") == target.run and r.get("metric") == "val_accuracy"),
+                None,
+            )
+            if target.run in flagged or measured is None:
+                continue
+            try:
+                path = cache.paths(target.run, self.course_dir / "submitted" / outcome.student / outcome.assignment)
+                curve = cache.load_history(path["history"]).get("val_accuracy", [])
+            except cache.CacheCorrupt:
+                continue
+            graded = points.CELLS[outcome.assignment][gid]
+            earned, line = performance.score(target, curve, measured, graded.points, performance.reference(target.run))
+            outcome.scaled[gid] = earned
+            outcome.notes.append(f"performance, `{gid}`: {line}")
 
 
 def _add_notes_cell(nb: nbformat.NotebookNode, outcome: Outcome) -> None:
@@ -282,6 +305,13 @@ def withhold(course_dir: Path, outcomes: list[Outcome]) -> None:
                     continue
                 grade.manual_score = 0.0
                 grade.needs_manual_grade = False
+            for gid, earned in outcome.scaled.items():
+                try:
+                    grade = gb.find_grade(gid, outcome.assignment, outcome.assignment, outcome.student)
+                except MissingEntry:
+                    continue
+                if gid not in outcome.withheld and grade.auto_score == grade.max_score:  # the test passed
+                    grade.manual_score = round(earned, 2)
             gb.db.commit()
 
 

@@ -165,10 +165,12 @@ def load_history(path: Path) -> dict[str, list[float]]:
         raise CacheCorrupt(f"{path}: {err}") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError) as err:
         raise CacheCorrupt(f"{path}: truncated or corrupt pickle ({err})") from None
+    except (MemoryError, OverflowError):  # a few bytes may declare a string of terabytes
+        raise CacheCorrupt(f"{path}: the pickle declares an object too large to load") from None
     ok = isinstance(history, dict) and all(
         isinstance(k, str)
         and isinstance(v, list)
-        and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        and all(isinstance(x, float) or (type(x) is int and abs(x) < 2**53) for x in v)  # a float holds them
         for k, v in history.items()
     )
     if not ok:
@@ -179,9 +181,10 @@ def load_history(path: Path) -> dict[str, list[float]]:
 def read_manifest(path: Path) -> dict | None:
     """Return a manifest entry, or None if it is missing or unreadable."""
     try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):
+        entry = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):  # RecursionError: nested thousands of levels deep
         return None
+    return entry if isinstance(entry, dict) else None
 
 
 def model_stored(entry: dict) -> bool:
@@ -246,7 +249,7 @@ def list_entries(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:
     entries = {}
     for path in sorted((root / "histories").glob("*.json")):
         entry = read_manifest(path)
-        if entry is not None and entry.get("name") == path.stem:
+        if entry is not None and entry.get("name") == path.stem and _NAME_RE.fullmatch(path.stem):
             entries[path.stem] = entry
     return entries
 

@@ -354,11 +354,17 @@ def verify_all(cache_dir: Path | None = None, patterns: list[str] | None = None,
         for name in sorted(set(index) - set(entries)):
             if wanted(name):
                 rows.append(Row(name, status="MISSING", detail="the notebooks need this entry; its manifest is gone"))
+    for path in sorted((root / "histories").glob("*.json")):
+        if path.name != INDEX.name and path.stem not in entries and wanted(path.stem):
+            shown = path.stem if cache._NAME_RE.fullmatch(path.stem) else repr(path.stem)
+            rows.append(Row(shown, status="FAIL", detail="manifest is not a JSON object naming its own file"))
     stored = {p.stem for folder in ("saved_models", "histories") for p in (root / folder).glob("*.keras")}
     stored |= {p.stem for p in (root / "histories").glob("*.pkl")}
+    stored = {stem for stem in stored if not stem.startswith(".")}  # a killed save's temporary file, not an entry
     for name in sorted(stored - set(entries)):
         if wanted(name):
-            rows.append(Row(name, status="ORPHAN", detail="model or history file without a manifest entry"))
+            shown = name if cache._NAME_RE.fullmatch(name) else repr(name)  # a newline would split the row
+            rows.append(Row(shown, status="ORPHAN", detail="model or history file without a manifest entry"))
     if not patterns:
         loaded: dict[str, Any] = {}
         for path in sorted((root / "histories" / "predictions").glob("*.npz")):

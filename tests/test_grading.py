@@ -314,3 +314,25 @@ def test_a_hostile_or_broken_zip_is_refused_with_one_line(cohort, student, reaso
     assert "refused: " in line and reason in line, line or cohort["log"][-2000:]
     assert student.split("_")[0] in report(cohort), "the report lists the refused submission"
     assert not (cohort["out"] / "escaped.txt").exists() and not Path("/tmp/escaped.txt").exists()
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromedriver").exists(), reason="Debian's chromium-driver is needed")
+def test_formgrader_opens_a_graded_submission_with_its_autograded_points(cohort, browser, tmp_path):
+    from nbgrader.api import Gradebook
+    from selenium.webdriver.common.by import By
+    from test_jupyterlab import serve_lab, wait_for
+
+    course = cohort["out"] / "course"
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "imgcls") as gb:
+        submission = gb.find_submission_notebook(NAME, NAME, "s1001").id
+    start = tmp_path / "formgrader.sh"  # JupyterLab in the grading course, where nbgrader_config.py is
+    jupyter = ROOT / ".venv" / "bin" / "jupyter"
+    start.write_text(f"#!/bin/sh\ncd '{course}' && exec '{jupyter}' lab --allow-root --ServerApp.root_dir=. \"$@\"\n")
+    start.chmod(0o755)
+    with serve_lab(start, tmp_path) as (url, token, _):
+        browser.get(f"{url}/formgrader/submissions/{submission}/?token={token}")
+        wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, "input.score"), 60, "the formgrader's score inputs")
+        page = browser.page_source
+    assert "s1001" in page or "03_optimizers" in page
+    assert "answer_3_2" in page, "the written answers wait for a person"
+    assert "test_mlp_128" in page, "the autograded tests are shown with their points"

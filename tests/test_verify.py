@@ -240,3 +240,26 @@ def test_a_history_that_does_not_belong_to_its_model_is_flagged(trained_cache):
     assert rows[("good", "val_accuracy")].status == "OK", "the honest saved_model_val alone would pass"
     assert rows[("good", "history/model")].status == "ANOMALY"
     assert verify.main([]) == 1
+
+
+def test_a_students_broken_files_are_fail_rows_and_verify_finishes(trained_cache):
+    """The kinds that crashed verify on a student's cache: each is a row, and the other entries are checked."""
+    histories = trained_cache / "histories"
+    (histories / "listed.json").write_text("[1, 2, 3]")  # valid JSON, not an object
+    (histories / "deep.json").write_text("[" * 100_000 + "]" * 100_000)  # deeper than Python's recursion
+    (histories / "newline\n.json").write_text(json.dumps({"name": "newline\n"}))
+    (histories / ".good.tmpab12.pkl").write_bytes(b"")  # a killed save's temporary file
+    big = histories / "big.pkl"  # 20 bytes declaring a string of 2**60 bytes
+    big.write_bytes(b"\x80\x04\x8e" + (2**60).to_bytes(8, "little") + b"abc.")
+    with pytest.raises(cache.CacheCorrupt, match="too large"):
+        cache.load_history(big)
+    huge = histories / "huge.pkl"
+    huge.write_bytes(pickle.dumps({"loss": [10**400]}))
+    with pytest.raises(cache.CacheCorrupt, match="not a dict of lists of numbers"):
+        cache.load_history(huge)
+    rows = verify.verify_all()
+    by_name = {r.name: r.status for r in rows}
+    assert by_name["listed"] == "FAIL" and by_name["deep"] == "FAIL" and by_name["'newline\\n'"] == "FAIL"
+    assert not any(r.name.startswith(".") for r in rows), "a temporary file is no orphan"
+    assert len(verify.format_table(rows).splitlines()) == len(rows) + 1, "one line per row"
+    assert by_name["good"] == "OK" and by_name["weak"] == "OK"
