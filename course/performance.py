@@ -10,8 +10,8 @@ don't count)."
   verify re-measured it. When the curve is erratic, it is capped by the peak of
   the smoothed curve, so a single spike does not count.
 * **Smoothing**: each epoch's validation accuracy becomes the median of itself
-  and its two neighbours (a running median of 3, which removes any single spike
-  and keeps a real plateau). A curve is erratic when its raw peak stands more
+  and its two neighbours (a running median of 3, the end epochs repeated; it
+  removes any single spike and keeps a real plateau). A curve is erratic when its raw peak stands more
   than :data:`ERRATIC` above the smoothed one.
 * **Mapping** (:func:`share`): the target x earns :data:`GOOD_SHARE` of the
   points; the share rises linearly to 1 at our own solution's result less
@@ -56,7 +56,7 @@ TARGETS: dict[str, dict[str, Target]] = {
 
 
 def smoothed(curve: list[float]) -> np.ndarray:
-    """The running median of 3 (the ends take the median of two, their mean)."""
+    """The running median of 3 (the first and last epochs count twice at their end)."""
     values = np.asarray(curve, dtype=float)
     if len(values) < 3:
         return values
