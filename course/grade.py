@@ -51,6 +51,7 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     withheld: dict[str, str] = field(default_factory=dict)
     scaled: dict[str, float] = field(default_factory=dict)  # performance points of a passed test
+    parts: dict[str, float] = field(default_factory=dict)  # seconds: verify, autograde
     seconds: float = 0.0
 
 
@@ -218,8 +219,10 @@ class Grader:
             run = Path(tmp)
             (run / "home").mkdir()
             rows = self.verify(submitted, run)
+            outcome.parts["verify"] = time.monotonic() - start
             try:
                 done = self.autograde(student, name, run)
+                outcome.parts["autograde"] = time.monotonic() - start - outcome.parts["verify"]
             except subprocess.TimeoutExpired:
                 outcome.refused = f"autograde took over {SUBMISSION_TIMEOUT_S // 60} minutes and was stopped"
                 return outcome
