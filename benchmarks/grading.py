@@ -1,9 +1,9 @@
 """Grading one complete submission: the wall time of ``./course.sh grade`` per notebook, with its parts.
 
 The complete submission is ours: for every released notebook, the instructor's
-nbgrader notebook (our solution) and the cache entries ``./course.sh submit``
-would pack from our committed cache, one zip per notebook as a student hands
-them in week by week. Everything a course's grading does runs: screening,
+nbgrader notebook (our solution) and the cache entries and stored predictions
+``./course.sh submit`` would pack from our committed cache, one zip per
+notebook as a student hands them in week by week. Everything a course's grading does runs: screening,
 nbgrader's zip_collect, verify of the handed-in cache (re-measuring every model
 on the real data), nbgrader's autograde in require mode, the gradebook,
 generate_feedback, export and the report. Prints a Markdown table with each
@@ -51,7 +51,8 @@ def write_submission(folder: Path, names: list[str]) -> None:
         nb = assignment.nbgrader_notebook(ROOT / "notebooks" / "src" / f"{name}.py")
         with zipfile.ZipFile(folder / f"{STUDENT}_{name}.zip", "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr(f"notebooks/{name}.ipynb", nbformat.writes(nb))
-            for path in submit.entries(name):
+            solved = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+            for path in [*submit.entries(name), *submit.predictions(solved)]:
                 archive.write(path, path.relative_to(ROOT))
 
 

@@ -1,8 +1,8 @@
-"""Write BENCHMARKS.md: fit-path speed, notebook re-run time and memory, training time, accuracy vs the seeds.
+"""Write BENCHMARKS.md: fit-path speed, notebook re-run time and memory, training time, accuracy vs the seeds, grading.
 
-Sections (1) and (2)-(3) run ``fit_path.py`` and ``notebooks.py`` on this
-machine (a few minutes; run it on an otherwise idle machine); sections (4) and
-(5) are read from the cache manifests.
+Sections (1), (2)-(3) and (6) run ``fit_path.py``, ``notebooks.py`` and
+``grading.py`` on this machine (a quarter of an hour; run it on an otherwise
+idle machine); sections (4) and (5) are read from the cache manifests.
 
 Usage::
 
@@ -195,6 +195,7 @@ def main() -> int:
         backends = last_measurement("backends.md")
         executors = last_measurement("executors.md")
         executors_jax = last_measurement("executors_jax.md")
+        grading = last_measurement("grading.md")
     else:
         fit_path = run_script("fit_path.py")
         notebooks = run_script("notebooks.py")
@@ -202,6 +203,7 @@ def main() -> int:
         backends = run_script("backends.py")
         executors = run_script("executors.py", backend="tensorflow")
         executors_jax = run_script("executors.py", "--no-dask", out_name="executors_jax.md", backend="jax")
+        grading = run_script("grading.py")
     entries = cache.list_entries(ROOT)
     cold = json.loads(COLD.read_text()) if COLD.exists() else {}
     headlines = headline_table(entries)
@@ -274,7 +276,16 @@ The search's own best, that network's first run averaged with its copy
 retrained on all training images, is listed above it.
 
 {headlines}
-"""
+
+## 6. Grading one complete submission (`benchmarks/grading.py`)
+
+`./course.sh grade` on one student who handed in every released notebook: our
+solution's nbgrader notebooks and the entries `./course.sh submit` packs from
+our cache, one zip per notebook. verify re-measures every handed-in model on the
+real data; nbgrader's autograde re-executes each notebook in require mode, in
+the grading sandbox. Goal: at most 5 minutes per complete submission.
+
+{grading}"""
     (ROOT / "BENCHMARKS.md").write_text(text)
     write_readme_results(headlines)
     print(text)

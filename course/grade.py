@@ -240,7 +240,7 @@ class Grader:
         for row in rows:
             if row.get("status") in FLAGGED:
                 flagged.setdefault(row["name"], f"{row['status']}: {row.get('detail', '')}".strip(": "))
-            elif row.get("status") == "NO DATA":
+            elif row.get("status") in ("NO DATA", "UNMEASURED"):
                 outcome.notes.append(f"{row['name']}: {row.get('metric', '')} not re-measured ({row.get('detail')})")
         for name, why in flagged.items():
             outcome.flags.append(f"cache entry {name}: {why}")

@@ -214,6 +214,10 @@ class ModelRefused(CacheCorrupt):
     """A cached model not loaded because it could run code, or needs objects the running notebook did not define."""
 
 
+class CustomObjectRefused(ModelRefused):
+    """A cached model that needs a class of its notebook's own: only that notebook's kernel can load it."""
+
+
 def load_model(path: Path, custom_objects: dict[str, Any] | None = None) -> Any:
     """Load a ``.keras`` model after checking its config (:mod:`helpers.safe_load`), then with ``safe_mode=True``.
 
@@ -234,6 +238,8 @@ def load_model(path: Path, custom_objects: dict[str, Any] | None = None) -> Any:
     custom = dict(custom_objects or {})
     try:
         safe_load.check_keras_file(path, set(custom))
+    except safe_load.CustomObjectNeeded as err:
+        raise CustomObjectRefused(f"not loaded: {err}") from None
     except safe_load.UnsafeModelFile as err:
         raise ModelRefused(f"not loaded: {err}") from None
     try:

@@ -37,6 +37,10 @@ class UnsafeModelFile(OneLineError, ValueError):
     """A ``.keras`` file holds something that could run code, or that the running notebook did not define."""
 
 
+class CustomObjectNeeded(UnsafeModelFile):
+    """A ``.keras`` file uses a class of the student's own, which only their notebook can define."""
+
+
 #: Public Keras classes that run code given to them, never loaded from a file.
 RUNS_CODE = {"Lambda", "TFSMLayer", "TorchModuleWrapper", "JaxLayer", "FlaxLayer"}
 #: Where Keras' public classes live, as its files name them in ``module``.
@@ -221,7 +225,7 @@ def _check_object(node: dict, where: str, custom: frozenset[str]) -> None:
         if own in custom:
             return  # the running notebook defined it and passed it in: loading it runs no code but the notebook's
         if registered not in (None, key[1]) or not str(key[0]).startswith("keras"):
-            raise UnsafeModelFile(f"{where}: uses the custom object {own!r}, which this notebook did not define")
+            raise CustomObjectNeeded(f"{where}: uses the custom object {own!r}, which this notebook did not define")
         raise UnsafeModelFile(
             f"{where}: uses {key[1]!r} from {key[0]!r}, which is not a Keras class and not one this notebook defined"
         )

@@ -2,7 +2,8 @@
 
 One zip, ``submission/submission.zip``, holds the notebooks, ``reports/suite.pdf``
 and exactly the cache entries those notebooks recorded (their manifests name the
-notebook that trained them) plus the runs they read from earlier notebooks.
+notebook that trained them) plus the runs they read from earlier notebooks and
+the stored predictions they name.
 Before packing it says, one line each, what a grader would hold against it:
 unanswered questions, notebooks not executed or executed with errors, runs not
 cached, and a zip over seed 002's 100 MB.
@@ -34,6 +35,7 @@ SIZE_LIMIT_MB = 100  # seed 002: "not larger than 100MB"
 _STUB = "raise NotImplementedError()"
 _EMPTY_ANSWER = re.compile(r'^\s*(answer_\w+) = ""', re.MULTILINE)
 _MISS = re.compile(r"no cached artifact '([^']+)'")
+_QUOTED = re.compile(r"[\"']([A-Za-z0-9][A-Za-z0-9_.-]*)[\"']")
 
 
 def problems(nb: nbformat.NotebookNode) -> list[str]:
@@ -77,6 +79,16 @@ def entries(notebook: str) -> list[Path]:
     return files
 
 
+def predictions(nb: nbformat.NotebookNode) -> list[Path]:
+    """The stored predictions a notebook reads: ``histories/predictions/NAME.npz`` for each quoted NAME in its code.
+
+    Without them, grading would predict every test image again with every model of an ensemble.
+    """
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    quoted = set(_QUOTED.findall(source))
+    return [p for p in sorted((ROOT / "histories" / "predictions").glob("*.npz")) if p.stem in quoted]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="only notebooks whose name contains one of these")
@@ -89,11 +101,13 @@ def main(argv: list[str] | None = None) -> int:
     members: dict[Path, None] = {}
     ready = True
     for path in notebooks:
-        for line in problems(nbformat.read(path, as_version=4)):
+        nb = nbformat.read(path, as_version=4)
+        for line in problems(nb):
             print(f"[submit] {path.stem}: {line}")
             ready = False
         members[path] = None
         members.update(dict.fromkeys(entries(path.stem)))
+        members.update(dict.fromkeys(predictions(nb)))
     pdf = ROOT / "reports" / "suite.pdf"
     if pdf.is_file():
         members[pdf] = None

@@ -6,6 +6,7 @@ cell; ``fit_cached`` finds them in the model it builds and passes them to Keras.
 
 from __future__ import annotations
 
+import json
 import random
 
 import keras
@@ -136,3 +137,20 @@ def test_one_hot_labels_for_a_sparse_loss_are_one_line(cache_dir):
 def test_a_label_outside_the_plotted_classes_is_one_line():
     with pytest.raises(plotting.LabelOutOfRange, match="label 10 is outside the 10 classes"):
         plotting.plot_class_histogram(np.array([1, 2, 10]), [str(d) for d in range(10)])
+
+
+def test_verify_reports_a_students_own_class_as_not_re_measured_and_a_lambda_as_refused(cache_dir):
+    from helpers import verify
+
+    run("mine", own_objects)
+    rows = {r.name: r for r in verify.verify_all(cache_dir, indexed=False)}
+    assert rows["mine"].status == verify.UNMEASURED and "not re-measured here" in rows["mine"].detail
+    assert verify.main(["--cache-dir", str(cache_dir), "--no-index"]) == 0, "said, not failed"
+    # a file with a lambda under the same name is refused outright (it could run code)
+    keras.saving.save_model(a_lambda(), cache_dir / "saved_models" / "mine.keras")
+    entry = cache.paths("mine", cache_dir)
+    manifest = json.loads(entry["manifest"].read_text())
+    manifest["files"]["model"]["sha256"] = cache.sha256_file(entry["model"])
+    entry["manifest"].write_text(json.dumps(manifest))
+    rows = {r.name: r for r in verify.verify_all(cache_dir, indexed=False)}
+    assert rows["mine"].status == "CORRUPT" and "can run code" in rows["mine"].detail

@@ -726,3 +726,22 @@ def test_a_keras_that_draws_default_seeds_elsewhere_is_refused(cache_dir, monkey
     with seeding.seeded_build(0):
         assert seed_generator.python_random is not random  # the private generator, while building
     assert seed_generator.python_random is random
+
+
+def test_a_finished_resume_state_never_becomes_an_entry_in_require_mode(cache_dir, monkeypatch, fit_counter):
+    real = cache.write_json_atomic
+
+    def killed(target, obj):  # killed after the last epoch's state was saved, before the manifest
+        if target.name == "m.json":
+            raise KeyboardInterrupt
+        real(target, obj)
+
+    monkeypatch.setattr(cache, "write_json_atomic", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run("m", epochs=2)
+    monkeypatch.setattr(cache, "write_json_atomic", real)
+    assert any(cache.paths("m", cache_dir)["partial"].iterdir()), "a finished resume state is left behind"
+    with pytest.raises(cache.CacheMiss, match="no cached artifact 'm'"):
+        run("m", epochs=2, mode="require")
+    assert cache.read_manifest(cache.paths("m", cache_dir)["manifest"]) is None, "no entry appears"
+    assert len(fit_counter) == 1, "only the killed run called fit"

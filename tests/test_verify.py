@@ -263,3 +263,23 @@ def test_a_students_broken_files_are_fail_rows_and_verify_finishes(trained_cache
     assert not any(r.name.startswith(".") for r in rows), "a temporary file is no orphan"
     assert len(verify.format_table(rows).splitlines()) == len(rows) + 1, "one line per row"
     assert by_name["good"] == "OK" and by_name["weak"] == "OK"
+
+
+def test_a_history_only_entrys_test_accuracy_is_shown_as_not_re_measured(cache_dir, monkeypatch, capsys):
+    fit_cached(
+        "sweep",
+        build,
+        X[:300],
+        Y[:300],
+        epochs=2,
+        verbose=0,
+        keep_model=False,
+        return_model=False,
+        test_data=(X_VAL, Y_VAL),
+    )
+    monkeypatch.setattr(verify, "standard_splits", lambda: iter([]))
+    row = statuses()[("sweep", "test_accuracy")]
+    assert row.status == verify.UNMEASURED and row.measured is None and "not re-measured" in row.detail
+    verify.write_index(cache_dir)
+    assert verify.main([]) == 0
+    assert "1 ok, 1 not re-measured by design, 0 failed" in capsys.readouterr().out
