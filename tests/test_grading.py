@@ -8,6 +8,7 @@ The cohort, made from the release:
 * s1005 the notebook changed after training (Adam's beta_1), so its run is stale (e);
 * s1006 a printed number edited by hand (f);
 * s1007 code that deletes a file, reads another student's folder and our project, and opens the network (g);
+* s1008 a history pickle gadget and a ``.keras`` file with a Lambda, their checksums made to match (g);
 * s2001-s2009 hostile or broken zips (g).
 
 Every test reads the one grading run: ``grades.csv``, the report, the feedback.
@@ -18,6 +19,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import pickle
 import re
 import shutil
 import socket
@@ -107,6 +109,45 @@ def _forged_history(student: Path) -> None:
     manifest["metrics"].update({k: v for k, v in summarize_history(history).items() if k in ("final", "best")})
     manifest["files"]["history"]["sha256"] = cache.sha256_file(p["history"])
     p["manifest"].write_text(json.dumps(manifest))
+
+
+class _Gadget:
+    """A pickle that runs a shell command when it is loaded."""
+
+    def __init__(self, target: Path):
+        self.target = target
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.target}",))
+
+
+def _gadgets(honest: Path, target: Path, pwned: Path) -> Path:
+    """ex3_adam's history a pickle gadget, ex3_sgd_lr1.0's model a Lambda: checksums made to match."""
+    import hashlib
+
+    import keras
+
+    model = keras.Sequential([keras.Input((784,)), keras.layers.Lambda(lambda t: t * 2), keras.layers.Dense(10)])
+    model.save(target.with_suffix(".keras"))
+    swapped = {
+        "histories/ex3_adam.pkl": pickle.dumps({"loss": [_Gadget(pwned)]}),
+        "saved_models/ex3_sgd_lr1.0.keras": target.with_suffix(".keras").read_bytes(),
+    }
+    target.with_suffix(".keras").unlink()
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name in swapped:
+            return swapped[name]
+        for member, new in swapped.items():
+            entry = Path(member).stem
+            if name == f"histories/{entry}.json":
+                manifest = json.loads(data)
+                kind = "history" if member.endswith(".pkl") else "model"
+                manifest["files"][kind]["sha256"] = hashlib.sha256(new).hexdigest()
+                return json.dumps(manifest).encode()
+        return data
+
+    return _edit_zip(honest, target, edit)
 
 
 def _hostile_zips(folder: Path, honest: Path) -> None:
@@ -215,6 +256,7 @@ def cohort(releases, tmp_path_factory):
 
         if sandbox.available():  # unsandboxed, this code would act on the machine
             _edit_zip(honest, subs / "s1007_hostile.zip", _edit_notebook(hostile))
+        _gadgets(honest, subs / "s1008_gadgets.zip", base / "pwned")
         _hostile_zips(subs, honest)
         for key in ("IMGCLS_CACHE_DIR", "IMGCLS_CACHE_MODE"):
             os.environ.pop(key, None)
@@ -224,7 +266,7 @@ def cohort(releases, tmp_path_factory):
         stop.set()
         server.close()
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        yield {"out": out, "log": done.stdout, "canary": canary, "reached": reached}
+        yield {"out": out, "log": done.stdout, "canary": canary, "reached": reached, "pwned": base / "pwned"}
     finally:
         for key in ("IMGCLS_CACHE_DIR", "IMGCLS_SMOKE", "IMGCLS_OFFLINE"):
             os.environ.pop(key, None)
@@ -282,6 +324,14 @@ def test_hand_edited_numbers_are_flagged_with_both_values(cohort):
     )
     assert "s1006" in report(cohort)
     assert "handed-in notebook prints" not in feedback(cohort, "s1001"), "an honest notebook is not flagged"
+
+
+def test_a_pickle_gadget_and_a_keras_gadget_are_refused_and_grading_goes_on(cohort):
+    text = feedback(cohort, "s1008")
+    assert "cache entry ex3_adam: CORRUPT" in text and "cache entry ex3_sgd_lr1.0: CORRUPT" in text
+    assert "can run code" in text
+    assert not cohort["pwned"].exists(), "the gadget ran nowhere"
+    assert grades(cohort)["s1008"] < grades(cohort)["s1001"]
 
 
 @pytest.mark.skipif(not sandbox.available(), reason="bubblewrap is needed for the sandbox")
