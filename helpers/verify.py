@@ -164,6 +164,65 @@ def _history_problem(entry: dict, history: dict) -> str:
     return ""
 
 
+#: Callbacks that never stop training early; with any other (unknown) one a short history cannot be judged.
+NON_STOPPING = {"SwapEMAWeights", "ReduceLROnPlateau", "LearningRateScheduler", "ModelCheckpoint", "CSVLogger"}
+
+
+def _early_stop(config: dict, curve: list[float]) -> int | None:
+    """The epoch at which Keras' own EarlyStopping, configured as recorded, stops on this curve (None: never)."""
+    import types
+
+    import keras
+
+    args = {k: v for k, v in config.items() if k != "class"}
+    callback = keras.callbacks.EarlyStopping(**{**args, "restore_best_weights": False})
+    holder = types.SimpleNamespace(stop_training=False)
+    callback.set_model(holder)
+    callback.on_train_begin()
+    for epoch, value in enumerate(curve):
+        callback.on_epoch_end(epoch, {callback.monitor: value})
+        if holder.stop_training:
+            return epoch + 1
+    return None
+
+
+def _length_problem(entry: dict, history: dict) -> str:
+    """Why the history's length is not what the run's key and early stopping make it ('' when it is)."""
+    spec = entry.get("spec", {})
+    asked, run = spec.get("fit", {}).get("epochs"), len(history.get("loss", []))
+    callbacks = spec.get("callbacks", [])
+    if not isinstance(asked, int) or any(c.get("class") not in NON_STOPPING | {"EarlyStopping"} for c in callbacks):
+        return ""
+    stops = [c for c in callbacks if c.get("class") == "EarlyStopping"]
+    expected = asked
+    if len(stops) == 1:
+        try:
+            expected = min(asked, _early_stop(stops[0], history.get(stops[0].get("monitor"), [])) or asked)
+        except (TypeError, ValueError):  # a config Keras will not take: not ours to judge
+            return ""
+    if run != expected:
+        how = "its early stopping would stop it at epoch" if expected < asked else "its key asks for"
+        return f"the history has {run} epochs, but {how} {expected}: it is not the run its key describes"
+    return ""
+
+
+def _steps_problem(entry: dict, model: Any) -> str:
+    """Why the model's optimizer took another number of steps than its epochs make ('' when it did not)."""
+    fit = entry.get("spec", {}).get("fit", {})
+    shape = entry.get("data", {}).get("x")
+    per_epoch = fit.get("steps_per_epoch")
+    if not per_epoch and isinstance(shape, list) and shape and fit.get("batch_size"):
+        per_epoch = -(-int(shape[0]) // int(fit["batch_size"]))
+    optimizer = getattr(model, "optimizer", None)
+    if not per_epoch or optimizer is None:
+        return ""
+    epochs = int(entry.get("epochs_run", 0))
+    expected, took = epochs * int(per_epoch), int(optimizer.iterations.numpy())
+    if took != expected:
+        return f"the model's optimizer took {took} steps; {epochs} epochs of {per_epoch} make {expected}"
+    return ""
+
+
 def _test_above_validation(name: str, entry: dict, val_accuracy: float | None) -> Row | None:
     """A FAIL row when test accuracy beats validation accuracy by more than 4 standard errors."""
     test = entry.get("metrics", {}).get("test", {}).get("accuracy")
@@ -226,6 +285,9 @@ def verify_entry(name: str, entry: dict, data: DataIndex, cache_dir: Path | None
     problem = _history_problem(entry, history)
     if problem:
         return [Row(name, status="STALE", detail=problem)]
+    length = _length_problem(entry, history)
+    if length:
+        return [Row(name, "epochs", None, None, "ANOMALY", length)]
     if model is None:
         rows = [Row(name, status="OK", detail="history and metrics only (no model file by design); history checked")]
         recorded_test = entry.get("metrics", {}).get("test", {}).get("accuracy")
@@ -239,6 +301,9 @@ def verify_entry(name: str, entry: dict, data: DataIndex, cache_dir: Path | None
     if fingerprint._digest(fingerprint.compile_config(model, legacy=legacy)) != spec.get("compile"):
         return [Row(name, status="STALE", detail="model file does not match the recorded compile settings")]
 
+    steps = _steps_problem(entry, model)
+    if steps:
+        return [Row(name, "optimizer steps", None, None, "ANOMALY", f"{steps}: it was not trained as recorded")]
     rows = []
     val = data.find(spec.get("data", {}).get("validation"))
     candidates = _candidates_val_accuracy(entry, history)

@@ -283,3 +283,48 @@ def test_a_history_only_entrys_test_accuracy_is_shown_as_not_re_measured(cache_d
     verify.write_index(cache_dir)
     assert verify.main([]) == 0
     assert "1 ok, 1 not re-measured by design, 0 failed" in capsys.readouterr().out
+
+
+def _pass_off(cache_dir, other: str, as_name: str) -> None:
+    """Put run ``other``'s model and history under ``as_name``'s key, manifest made consistent with them."""
+    src, dst = cache.paths(other), cache.paths(as_name)
+    shutil.copy2(src["model"], dst["model"])
+    shutil.copy2(src["history"], dst["history"])
+    mine = json.loads(src["manifest"].read_text())
+
+    def consistent(entry):
+        entry.update(metrics=mine["metrics"], epochs_run=mine["epochs_run"], data=mine["data"] | entry["data"])
+        for kind in ("model", "history"):
+            entry["files"][kind]["sha256"] = cache.sha256_file(dst[kind])
+
+    forge_manifest(as_name, consistent)
+
+
+def test_a_weaker_run_under_a_stronger_runs_key_is_caught_by_its_length(trained_cache):
+    _pass_off(trained_cache, "weak", "good")  # 1 epoch where the key asks for 30
+    row = statuses()[("good", "epochs")]
+    assert row.status == "ANOMALY" and "the history has 1 epochs, but its key asks for 30" in row.detail
+    assert verify.main([]) == 1
+
+
+def test_a_run_on_less_data_under_the_full_runs_key_is_caught_by_its_optimizer_steps(trained_cache):
+    fit_cached("half", build, X[:150], Y[:150], validation_data=(X_VAL, Y_VAL), epochs=30, batch_size=32, verbose=0)
+    _pass_off(trained_cache, "half", "good")  # same epochs and batch, half the images: half the steps
+    row = statuses()[("good", "optimizer steps")]
+    assert row.status == "ANOMALY" and "took 150 steps; 30 epochs of 10 make 300" in row.detail
+
+
+def test_early_stopping_replayed_explains_a_short_history_and_nothing_else(cache_dir):
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=2)
+    fit_cached(
+        "early", build, X[:300], Y[:300], validation_data=(X_VAL, Y_VAL), epochs=300, callbacks=[stop], verbose=0
+    )
+    entry = cache.manifest("early")
+    history = cache.load_history(cache.paths("early")["history"])
+    assert entry["epochs_run"] < 300, "the toy task stops early"
+    assert verify._length_problem(entry, history) == ""
+    cut = {k: v[:-1] for k, v in history.items()}  # stopped before early stopping would
+    assert f"the history has {len(cut['loss'])} epochs, but its key asks for 300" in verify._length_problem(entry, cut)
+    longer = {k: [*v, v[-1]] for k, v in history.items()}  # run on after early stopping would have stopped
+    stopped = len(history["loss"])
+    assert f"its early stopping would stop it at epoch {stopped}" in verify._length_problem(entry, longer)
