@@ -17,9 +17,14 @@ def main(argv: list[str] | None = None) -> int:
     grd = sub.add_parser("grade", help="grade a folder of submission zips (or nbgrader's submitted/ layout)")
     grd.add_argument("submissions", type=Path, help="the folder of zips named STUDENTID_anything.zip")
     grd.add_argument("--out", type=Path, default=Path("grading"), help="where results go (default: grading/)")
+    sim = sub.add_parser("similarity", help="look for copies between submissions (without grading them)")
+    sim.add_argument("submissions", type=Path, help="the folder of zips named STUDENTID_anything.zip")
+    sim.add_argument("--out", type=Path, default=Path("grading"), help="where the report goes (default: grading/)")
     args = parser.parse_args(argv)
     if args.command == "grade":
         return _grade(args.submissions, args.out)
+    if args.command == "similarity":
+        return _similarity(args.submissions, args.out)
     ready = assignment.releasable()
     names = [n for n in ready if not args.names or any(p in n for p in args.names)]
     held = [n for n in points.NOT_RELEASED if args.names and any(p in n for p in args.names)]
@@ -57,6 +62,18 @@ def _grade(submissions: Path, out: Path) -> int:
         f"[grade] {len(outcomes)} submissions: {out.name}/grades.csv, {out.name}/report.html, "
         f"feedback in {out.name}/course/feedback/"
     )
+    return 0
+
+
+def _similarity(submissions: Path, out: Path) -> int:
+    from course import grade
+
+    if not submissions.is_dir():
+        print(f"similarity: {submissions.name!r} is not a folder of submissions", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = grade.find_copies(submissions, out)
+    print(f"[similarity] {len(pairs)} pair(s) for a person to judge: {out.name}/similarity.html")
     return 0
 
 

@@ -18,6 +18,7 @@ One bad submission is one line in its feedback and the report; grading goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from course import assignment, checks, intake, performance, points, release, sandbox
+from course import assignment, checks, intake, performance, points, release, sandbox, similarity
 
 ROOT = Path(__file__).resolve().parent.parent
 #: verify's statuses that withhold the points resting on an entry (NO DATA and ORPHAN only say so).
@@ -52,6 +53,7 @@ class Outcome:
     withheld: dict[str, str] = field(default_factory=dict)
     scaled: dict[str, float] = field(default_factory=dict)  # performance points of a passed test
     parts: dict[str, float] = field(default_factory=dict)  # seconds: verify, autograde
+    digests: list = field(default_factory=list)  # (kind, entry, digest) of its models and histories
     seconds: float = 0.0
 
 
@@ -179,6 +181,23 @@ class Grader:
             rows.append({"name": "(cache)", "status": "FAIL", "detail": f"verify stopped: {_last_line(done)}"})
         return rows
 
+    def digests(self, cache: Path, run: Path) -> list:
+        """The submission's weight and history digests (:mod:`course.similarity`), its files parsed sandboxed."""
+        argv = [sys.executable, "-m", "course.similarity", str(cache)]
+        env = _env(HOME=str(run / "home"), TMPDIR=str(run), PYTHONPATH=str(ROOT))
+        done = subprocess.run(
+            self._wrap(argv, [run], [ROOT / "helpers", ROOT / "course", cache]),
+            cwd=run,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SUBMISSION_TIMEOUT_S,
+        )
+        try:
+            return [tuple(item) for item in json.loads(done.stdout.strip().splitlines()[-1])]
+        except (ValueError, IndexError, TypeError):
+            return []
+
     def autograde(self, student: str, name: str, run: Path) -> subprocess.CompletedProcess:
         """nbgrader autograde for one submission, its kernel in the sandbox, in require mode."""
         graded = self.course_dir / "autograded" / student / name
@@ -219,6 +238,7 @@ class Grader:
             run = Path(tmp)
             (run / "home").mkdir()
             rows = self.verify(submitted, run)
+            outcome.digests = self.digests(submitted, run)
             outcome.parts["verify"] = time.monotonic() - start
             try:
                 done = self.autograde(student, name, run)
@@ -318,16 +338,26 @@ def withhold(course_dir: Path, outcomes: list[Outcome]) -> None:
             gb.db.commit()
 
 
-def grade(submissions: Path, out: Path) -> list[Outcome]:
-    """Grade every submission in ``submissions``; write the gradebook, feedback, grades.csv and report in ``out``.
+def copies(course_dir: Path, outcomes: list[Outcome]) -> list[similarity.Pair]:
+    """Pairs of graded submissions that share code, answers, weights or histories, per assignment."""
+    pairs = []
+    for name in sorted({o.assignment for o in outcomes if not o.refused}):
+        mine = [o for o in outcomes if o.assignment == name and not o.refused]
+        notebooks = {}
+        for o in mine:
+            try:
+                notebooks[o.student] = nbformat.read(course_dir / "submitted" / o.student / name / f"{name}.ipynb", 4)
+            except Exception:  # noqa: BLE001 - refused already; nothing to compare
+                continue
+        given = nbformat.read(course_dir / "release" / name / f"{name}.ipynb", as_version=4)
+        found = similarity.code_and_answer_pairs(notebooks, given)
+        found += similarity.result_pairs({o.student: o.digests for o in mine})
+        pairs += [dataclasses.replace(p, what=f"{name}: {p.what}") for p in found]
+    return pairs
 
-    Returns:
-        One outcome per submission (and per refused zip).
-    """
-    from course import report
 
-    start = time.monotonic()
-    course_dir = out / "course"
+def gather(submissions: Path, course_dir: Path) -> list[Outcome]:
+    """Screen the submissions and let nbgrader file the accepted ones; return the refused ones."""
     write_config(course_dir)
     zips, outcomes = screen_all(submissions)
     laid_out = {p.parent.name for p in submissions.glob("*/*/*.ipynb")} & set(assignment.releasable())
@@ -338,6 +368,20 @@ def grade(submissions: Path, out: Path) -> list[Outcome]:
         collect(name, paths, course_dir)
     if laid_out:  # nbgrader's own submitted/STUDENT/ASSIGNMENT/ layout
         shutil.copytree(submissions, course_dir / "submitted", dirs_exist_ok=True, symlinks=True)
+    return outcomes
+
+
+def grade(submissions: Path, out: Path) -> list[Outcome]:
+    """Grade every submission in ``submissions``; write the gradebook, feedback, grades.csv and report in ``out``.
+
+    Returns:
+        One outcome per submission (and per refused zip).
+    """
+    from course import report
+
+    start = time.monotonic()
+    course_dir = out / "course"
+    outcomes = gather(submissions, course_dir)
     for outcome in outcomes:
         print(f"[grade] {outcome.student} {outcome.assignment}: {_summary(outcome)}", flush=True)
     grader = Grader(course_dir, hidden=[submissions.resolve(), out.resolve()])
@@ -355,8 +399,27 @@ def grade(submissions: Path, out: Path) -> list[Outcome]:
     done = _nbgrader(["export", f"--to={out.resolve() / 'grades.csv'}"], course_dir)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader export failed: {_last_line(done)}")
-    report.write(out / "report.html", outcomes, course_dir, time.monotonic() - start, sandbox.available())
+    pairs = copies(course_dir, outcomes)
+    report.write(out / "report.html", outcomes, course_dir, time.monotonic() - start, sandbox.available(), pairs)
     return outcomes
+
+
+def find_copies(submissions: Path, out: Path) -> list[similarity.Pair]:
+    """``./course.sh similarity``: the copies report alone, without autograde (``out/similarity.html``)."""
+    from course import report
+
+    course_dir = out / "course"
+    outcomes = [o for o in gather(submissions, course_dir) if not o.refused]
+    grader = Grader(course_dir, hidden=[submissions.resolve(), out.resolve()])
+    for folder in sorted((course_dir / "submitted").glob("*/*")):
+        if folder.is_dir() and not folder.is_symlink():
+            with tempfile.TemporaryDirectory(prefix="g") as tmp:
+                (Path(tmp) / "home").mkdir()
+                outcome = Outcome(folder.parent.name, folder.name, digests=grader.digests(folder, Path(tmp)))
+            outcomes.append(outcome)
+    pairs = copies(course_dir, outcomes)
+    (out / "similarity.html").write_text(report.html_page("Possible copies", report.copies_section(pairs)))
+    return pairs
 
 
 def _summary(outcome: Outcome) -> str:

@@ -1,4 +1,4 @@
-"""The cohort report of ``./course.sh grade``: scores per question, flagged and refused submissions, time taken.
+"""The cohort report of ``./course.sh grade``: scores per question, flagged and refused submissions, copies, time.
 
 Scores are read back from nbgrader's gradebook (after the withheld points were
 set to 0), and each graded cell is summed into its question by
@@ -7,6 +7,7 @@ set to 0), and each graded cell is summed into its question by
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +40,36 @@ def scores(course_dir: Path) -> pd.DataFrame:
     return frame.groupby(["student", "assignment", "question"], as_index=False).sum()
 
 
-def write(target: Path, outcomes: list, course_dir: Path, seconds: float, sandboxed: bool) -> Path:
+def copies_section(pairs: list) -> str:
+    """The possible copies: pairs side by side with score and reason, then the clusters they form."""
+    from course import similarity
+
+    if not pairs:
+        return "<h2>Possible copies</h2><p>No pair of submissions shares code, answers, weights or histories.</p>"
+    rows = "".join(
+        "<tr>"
+        + "".join(f"<td>{html.escape(str(v))}</td>" for v in (p.a, p.b, p.kind, p.what, p.score))
+        + "".join(f"<td><pre>{html.escape(e[:2000])}</pre></td>" for e in p.evidence)
+        + "</tr>"
+        for p in sorted(pairs, key=lambda p: (-p.score, p.a, p.b, p.kind, p.what))
+    )
+    groups = "".join(f"<li>{html.escape(', '.join(g))}</li>" for g in similarity.clusters(pairs))
+    return (
+        "<h2>Possible copies</h2><p>For a person to judge: these submissions share what is shown; "
+        "it accuses no one. Weights and histories match by hash; code and answers by rapidfuzz (0-100).</p>"
+        "<table border='1'><tr><th>student</th><th>student</th><th>kind</th><th>what</th><th>score</th>"
+        f"<th>evidence</th><th>evidence</th></tr>{rows}</table><h3>Clusters</h3><ul>{groups}</ul>"
+    )
+
+
+def html_page(title: str, body: str) -> str:
+    """A page around ``body``."""
+    return f"<html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head><body>{body}</body></html>"
+
+
+def write(
+    target: Path, outcomes: list, course_dir: Path, seconds: float, sandboxed: bool, pairs: list | None = None
+) -> Path:
     """Write the HTML report."""
     frame = scores(course_dir)
     per_question = (
@@ -72,6 +102,7 @@ def write(target: Path, outcomes: list, course_dir: Path, seconds: float, sandbo
         pd.DataFrame(flagged, columns=["student", "assignment", "reason"]).to_html(index=False)
         if flagged
         else "<p>None.</p>",
+        copies_section(pairs or []),
         "<h2>Time per submission</h2>",
         timing.to_html(index=False),
         "</body></html>",

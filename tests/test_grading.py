@@ -266,7 +266,14 @@ def cohort(releases, tmp_path_factory):
         stop.set()
         server.close()
         assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-        yield {"out": out, "log": done.stdout, "canary": canary, "reached": reached, "pwned": base / "pwned"}
+        yield {
+            "out": out,
+            "log": done.stdout,
+            "canary": canary,
+            "reached": reached,
+            "pwned": base / "pwned",
+            "submissions": subs,
+        }
     finally:
         for key in ("IMGCLS_CACHE_DIR", "IMGCLS_SMOKE", "IMGCLS_OFFLINE"):
             os.environ.pop(key, None)
@@ -386,3 +393,24 @@ def test_formgrader_opens_a_graded_submission_with_its_autograded_points(cohort,
     assert "s1001" in page or "03_optimizers" in page
     assert "answer_3_2" in page, "the written answers wait for a person"
     assert "test_mlp_128" in page, "the autograded tests are shown with their points"
+
+
+def test_the_report_lists_the_copies_and_leaves_the_blank_release_out(cohort):
+    text = report(cohort)
+    section = text[text.index("<h2>Possible copies") : text.index("<h2>Time per submission")]
+    for kind in ("weights", "history", "code"):
+        assert f"<td>{kind}</td>" in section, f"the cohort's copied {kind} are listed"
+    assert "<td>s1001</td><td>s1006</td>" in section, "s1006 handed in s1001's work"
+    assert "s1002" not in section, "the release's own stubs are no copy"
+
+
+def test_course_sh_similarity_writes_the_copies_report_alone(cohort, tmp_path):
+    done = subprocess.run(
+        [str(ROOT / "course.sh"), "similarity", str(cohort["submissions"]), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "pair(s) for a person to judge" in done.stdout
+    page = (tmp_path / "similarity.html").read_text()
+    assert "<td>s1001</td><td>s1006</td>" in page and "s1002" not in page
