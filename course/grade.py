@@ -257,7 +257,9 @@ class Grader:
     def _judge(self, outcome: Outcome, rows: list[dict], handed_in, graded_nb: Path) -> None:
         graded = nbformat.read(graded_nb, as_version=4)
         flagged = {}
+        folder = f"{self.course_dir / 'submitted' / outcome.student / outcome.assignment}/"
         for row in rows:
+            row["detail"] = str(row.get("detail", "")).replace(folder, "")  # no path of the grader's machine
             if row.get("status") in FLAGGED:
                 flagged.setdefault(row["name"], f"{row['status']}: {row.get('detail', '')}".strip(": "))
             elif row.get("status") in ("NO DATA", "UNMEASURED"):
@@ -380,6 +382,7 @@ def grade(submissions: Path, out: Path) -> list[Outcome]:
     from course import report
 
     start = time.monotonic()
+    submissions, out = submissions.resolve(), out.resolve()  # the subprocesses run in other folders
     course_dir = out / "course"
     outcomes = gather(submissions, course_dir)
     for outcome in outcomes:
@@ -408,6 +411,7 @@ def find_copies(submissions: Path, out: Path) -> list[similarity.Pair]:
     """``./course.sh similarity``: the copies report alone, without autograde (``out/similarity.html``)."""
     from course import report
 
+    submissions, out = submissions.resolve(), out.resolve()
     course_dir = out / "course"
     outcomes = [o for o in gather(submissions, course_dir) if not o.refused]
     grader = Grader(course_dir, hidden=[submissions.resolve(), out.resolve()])

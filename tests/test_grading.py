@@ -247,7 +247,7 @@ def cohort(releases, tmp_path_factory):
             "OTHER": str(out / "course" / "submitted" / "s1001"),
             "PROJECT": str(ROOT / "README.md"),
             "PORT": server.getsockname()[1],
-            "OUTSIDE": str(ROOT.parent / "escaped.txt"),
+            "OUTSIDE": str(Path(sys.prefix).resolve() / "escaped.txt"),  # the grader's environment itself
         }
 
         def hostile(nb):
@@ -335,6 +335,7 @@ def test_hand_edited_numbers_are_flagged_with_both_values(cohort):
 
 def test_a_pickle_gadget_and_a_keras_gadget_are_refused_and_grading_goes_on(cohort):
     text = feedback(cohort, "s1008")
+    assert str(cohort["out"]) not in text, "no path of the grader's machine"
     assert "cache entry ex3_adam: CORRUPT" in text and "cache entry ex3_sgd_lr1.0: CORRUPT" in text
     assert "can run code" in text
     assert not cohort["pwned"].exists(), "the gadget ran nowhere"
@@ -346,7 +347,7 @@ def test_student_code_reaches_nothing_outside_its_folder(cohort):
     graded = cohort["out"] / "course" / "autograded" / "s1007" / NAME / f"{NAME}.ipynb"
     printed = "".join(o.get("text", "") for o in nbformat.read(graded, as_version=4).cells[-1].outputs)
     assert "DONE" not in printed and printed.count("blocked") == 5, printed
-    assert cohort["canary"].read_text() == "still here" and not (ROOT.parent / "escaped.txt").exists()
+    assert cohort["canary"].read_text() == "still here" and not (Path(sys.prefix).resolve() / "escaped.txt").exists()
     assert cohort["reached"] == [], "no connection reached the grader's network"
     assert grades(cohort)["s1007"] == grades(cohort)["s1001"], "graded like anyone else"
 
