@@ -159,18 +159,20 @@ class Grader:
             return argv
         return sandbox.wrap(argv, writable=writable, readable=[*self.readable, *readable], hidden=self.hidden)
 
-    def verify(self, cache: Path, run: Path) -> list[dict]:
-        """verify's rows for a handed-in cache, run sandboxed on our helpers (read-only)."""
-        argv = [sys.executable, "-m", "helpers.verify", "--cache-dir", str(cache), "--no-index", "--json"]
-        env = _env(HOME=str(run / "home"), TMPDIR=str(run), PYTHONPATH=str(ROOT), IMGCLS_OFFLINE="1")
-        done = subprocess.run(
-            self._wrap(argv, [run], [ROOT / "helpers", cache]),
+    def _our_module(self, module: str, args: list[str], cache: Path, run: Path) -> subprocess.CompletedProcess:
+        """``python -m MODULE ARGS`` from our helpers and course (read-only), sandboxed, the cache read-only."""
+        return subprocess.run(
+            self._wrap([sys.executable, "-m", module, *args], [run], [ROOT / "helpers", ROOT / "course", cache]),
             cwd=run,
-            env=env,
+            env=_env(HOME=str(run / "home"), TMPDIR=str(run), PYTHONPATH=str(ROOT), IMGCLS_OFFLINE="1"),
             capture_output=True,
             text=True,
             timeout=SUBMISSION_TIMEOUT_S,
         )
+
+    def verify(self, cache: Path, run: Path) -> list[dict]:
+        """verify's rows for a handed-in cache."""
+        done = self._our_module("helpers.verify", ["--cache-dir", str(cache), "--no-index", "--json"], cache, run)
         rows = []
         for line in done.stdout.splitlines():
             try:
@@ -182,17 +184,8 @@ class Grader:
         return rows
 
     def digests(self, cache: Path, run: Path) -> list:
-        """The submission's weight and history digests (:mod:`course.similarity`), its files parsed sandboxed."""
-        argv = [sys.executable, "-m", "course.similarity", str(cache)]
-        env = _env(HOME=str(run / "home"), TMPDIR=str(run), PYTHONPATH=str(ROOT))
-        done = subprocess.run(
-            self._wrap(argv, [run], [ROOT / "helpers", ROOT / "course", cache]),
-            cwd=run,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=SUBMISSION_TIMEOUT_S,
-        )
+        """The submission's weight and history digests (:mod:`course.similarity`)."""
+        done = self._our_module("course.similarity", [str(cache)], cache, run)
         try:
             return [tuple(item) for item in json.loads(done.stdout.strip().splitlines()[-1])]
         except (ValueError, IndexError, TypeError):
