@@ -316,20 +316,16 @@ def withhold(course_dir: Path, outcomes: list[Outcome]) -> None:
     url = release.gradebook_url(course_dir)
     with Gradebook(url, "imgcls") as gb:
         for outcome in outcomes:
-            for gid in outcome.withheld:
+            for gid in {*outcome.withheld, *outcome.scaled}:
                 try:
                     grade = gb.find_grade(gid, outcome.assignment, outcome.assignment, outcome.student)
                 except MissingEntry:
                     continue
-                grade.manual_score = 0.0
-                grade.needs_manual_grade = False
-            for gid, earned in outcome.scaled.items():
-                try:
-                    grade = gb.find_grade(gid, outcome.assignment, outcome.assignment, outcome.student)
-                except MissingEntry:
-                    continue
-                if gid not in outcome.withheld and grade.auto_score == grade.max_score:  # the test passed
-                    grade.manual_score = round(earned, 2)
+                if gid in outcome.withheld:
+                    grade.manual_score = 0.0
+                    grade.needs_manual_grade = False
+                elif grade.auto_score == grade.max_score:  # performance points scale a test that passed
+                    grade.manual_score = round(outcome.scaled[gid], 2)
             gb.db.commit()
 
 
