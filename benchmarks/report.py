@@ -283,7 +283,9 @@ retrained on all training images, is listed above it.
 solution's nbgrader notebooks and the entries `./course.sh submit` packs from
 our cache, one zip per notebook. verify re-measures every handed-in model on the
 real data; nbgrader's autograde re-executes each notebook in require mode, in
-the grading sandbox. Goal: at most 5 minutes per complete submission.
+the grading sandbox. It is graded one notebook at a time, one per core (the
+default) and on a local Dask cluster. Goal: at most 5 minutes per complete
+submission.
 
 {grading}"""
     (ROOT / "BENCHMARKS.md").write_text(text)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -17,12 +18,19 @@ def main(argv: list[str] | None = None) -> int:
     grd = sub.add_parser("grade", help="grade a folder of submission zips (or nbgrader's submitted/ layout)")
     grd.add_argument("submissions", type=Path, help="the folder of zips named STUDENTID_anything.zip")
     grd.add_argument("--out", type=Path, default=Path("grading"), help="where results go (default: grading/)")
+    grd.add_argument("--workers", type=int, default=0, help="submissions graded at once (default: one per core)")
+    grd.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        default=os.environ.get("IMGCLS_DASK_SCHEDULER", "").strip(),
+        help="grade on this Dask scheduler instead (default: IMGCLS_DASK_SCHEDULER, if set)",
+    )
     sim = sub.add_parser("similarity", help="look for copies between submissions (without grading them)")
     sim.add_argument("submissions", type=Path, help="the folder of zips named STUDENTID_anything.zip")
     sim.add_argument("--out", type=Path, default=Path("grading"), help="where the report goes (default: grading/)")
     args = parser.parse_args(argv)
     if args.command == "grade":
-        return _grade(args.submissions, args.out)
+        return _grade(args.submissions, args.out, args.workers, args.dask)
     if args.command == "similarity":
         return _similarity(args.submissions, args.out)
     ready = assignment.releasable()
@@ -46,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def _grade(submissions: Path, out: Path) -> int:
+def _grade(submissions: Path, out: Path, workers: int = 0, scheduler: str = "") -> int:
     from course import grade
 
     if not submissions.is_dir():
@@ -54,7 +62,7 @@ def _grade(submissions: Path, out: Path) -> int:
         return 2
     out.mkdir(parents=True, exist_ok=True)
     try:
-        outcomes = grade.grade(submissions, out)
+        outcomes = grade.grade(submissions, out, workers, scheduler)
     except RuntimeError as err:
         print(f"[grade] {err}", file=sys.stderr)
         return 1

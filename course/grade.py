@@ -18,6 +18,7 @@ One bad submission is one line in its feedback and the report; grading goes on.
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 import os
@@ -26,12 +27,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
 
-from course import assignment, checks, intake, performance, points, release, sandbox, similarity
+from course import assignment, checks, engine, intake, performance, points, release, sandbox, similarity
 
 ROOT = Path(__file__).resolve().parent.parent
 #: verify's statuses that withhold the points resting on an entry (NO DATA and ORPHAN only say so).
@@ -69,23 +71,19 @@ def write_config(course_dir: Path) -> None:
         )
 
 
-def _nbgrader(args: list[str], course_dir: Path, env: dict[str, str] | None = None, timeout: float | None = None):
-    return subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course_dir}"],
-        cwd=course_dir,
-        env=env or _env(),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IMGCLS_CACHE", "IMGCLS_PARTIAL"))}
+def _env(settings: dict[str, str] | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IMGCLS_"))}
+    env.update(settings if settings is not None else _settings())
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(ROOT)  # nbgrader imports the collector plugin
     env.update(extra)
     return env
+
+
+def _settings() -> dict[str, str]:
+    """The suite's settings in this process (``IMGCLS_*``) that grading passes on; a student's cache is set per run."""
+    per_run = ("IMGCLS_CACHE", "IMGCLS_PARTIAL")
+    return {k: v for k, v in os.environ.items() if k.startswith("IMGCLS_") and not k.startswith(per_run)}
 
 
 def screen_all(submissions: Path) -> tuple[dict[str, list[Path]], list[Outcome]]:
@@ -109,28 +107,25 @@ def screen_all(submissions: Path) -> tuple[dict[str, list[Path]], list[Outcome]]
     return wanted, refused
 
 
-def collect(name: str, zips: list[Path], course_dir: Path) -> None:
-    """nbgrader's zip_collect files one assignment's zips into ``submitted/STUDENT/NAME/``."""
-    archive = course_dir / "downloaded" / name / "archive"
-    shutil.rmtree(archive, ignore_errors=True)
-    archive.mkdir(parents=True)
-    for path in zips:
-        shutil.copy2(path, archive / path.name)
-    done = _nbgrader(["zip_collect", name, "--force"], course_dir)
-    if done.returncode != 0:
-        raise RuntimeError(f"nbgrader zip_collect {name} failed: {_last_line(done)}")
+def collect(zips: dict[str, list[Path]], course_dir: Path) -> None:
+    """nbgrader's zip_collect files each assignment's zips into ``submitted/STUDENT/NAME/``."""
+    for name, paths in zips.items():
+        archive = course_dir / "downloaded" / name / "archive"
+        shutil.rmtree(archive, ignore_errors=True)
+        archive.mkdir(parents=True)
+        for path in paths:
+            shutil.copy2(path, archive / path.name)
+    failed = [e for e in engine.batch([["zip_collect", name, "--force"] for name in zips], course_dir) if e]
+    if failed:
+        raise RuntimeError(failed[0])
 
 
-def prepare(name: str, course_dir: Path) -> None:
-    """The assignment in the gradebook, with our helpers in its source (autograde overwrites a student's copy)."""
-    release.generate(name, course_dir)
+def prepare(names: list[str], course_dir: Path) -> None:
+    """The assignments in the gradebook, with our helpers in their source (autograde overwrites a student's copy)."""
+    release.generate_all(names, course_dir)
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    shutil.copytree(ROOT / "helpers", course_dir / "source" / name / "helpers", ignore=ignore)
-
-
-def _last_line(done: subprocess.CompletedProcess) -> str:
-    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
-    return lines[-1][-300:] if lines else f"exit status {done.returncode}"
+    for name in names:
+        shutil.copytree(ROOT / "helpers", course_dir / "source" / name / "helpers", ignore=ignore)
 
 
 def _notebook_problem(path: Path) -> str:
@@ -151,6 +146,7 @@ class Grader:
 
     def __init__(self, course_dir: Path, hidden: list[Path]):
         self.course_dir = course_dir
+        self.settings = _settings()  # they travel with the grader to Dask workers
         self.hidden = [ROOT, course_dir, *hidden]
         self.readable = [ROOT / ".venv"] + [Path(p) for p in [os.environ.get("IMGCLS_DATA_DIR")] if p]
 
@@ -164,24 +160,20 @@ class Grader:
         return subprocess.run(
             self._wrap([sys.executable, "-m", module, *args], [run], [ROOT / "helpers", ROOT / "course", cache]),
             cwd=run,
-            env=_env(HOME=str(run / "home"), TMPDIR=str(run), PYTHONPATH=str(ROOT), IMGCLS_OFFLINE="1"),
+            env=_env(self.settings, HOME=str(run / "home"), TMPDIR=str(run), IMGCLS_OFFLINE="1"),
             capture_output=True,
             text=True,
             timeout=SUBMISSION_TIMEOUT_S,
         )
 
-    def verify(self, cache: Path, run: Path) -> list[dict]:
-        """verify's rows for a handed-in cache."""
-        done = self._our_module("helpers.verify", ["--cache-dir", str(cache), "--no-index", "--json"], cache, run)
-        rows = []
-        for line in done.stdout.splitlines():
-            try:
-                rows.append(json.loads(line))
-            except ValueError:
-                continue
-        if done.returncode not in (0, 1) or (done.returncode == 1 and not rows):
-            rows.append({"name": "(cache)", "status": "FAIL", "detail": f"verify stopped: {_last_line(done)}"})
-        return rows
+    def examine(self, cache: Path, run: Path) -> tuple[list[dict], list]:
+        """verify's rows and the similarity digests of a handed-in cache (:mod:`course.examine`)."""
+        done = self._our_module("course.examine", [str(cache)], cache, run)
+        try:
+            found = json.loads(done.stdout.strip().splitlines()[-1])
+            return found["rows"], [tuple(item) for item in found["digests"]]
+        except (ValueError, IndexError, KeyError, TypeError):
+            return [{"name": "(cache)", "status": "FAIL", "detail": f"verify stopped: {engine.last_line(done)}"}], []
 
     def digests(self, cache: Path, run: Path) -> list:
         """The submission's weight and history digests (:mod:`course.similarity`)."""
@@ -199,6 +191,7 @@ class Grader:
         prefix = self._wrap([], [graded, run])
         kernels = sandbox.kernel_spec(run / "jupyter", prefix)
         env = _env(
+            self.settings,
             HOME=str(run / "home"),
             TMPDIR=str(run),
             JUPYTER_RUNTIME_DIR=str(run),
@@ -211,7 +204,7 @@ class Grader:
         )
         args = ["autograde", name, "--student", student, "--force", "--KernelManager.transport=ipc"]
         args.append(f"--KernelManager.ip={run / 'k'}")
-        return _nbgrader(args, self.course_dir, env, timeout=SUBMISSION_TIMEOUT_S)
+        return engine.process(args, self.course_dir, env, timeout=SUBMISSION_TIMEOUT_S)
 
     def grade_one(self, student: str, name: str) -> Outcome:
         """Verify and autograde one submission; the outcome says what to withhold and why."""
@@ -230,8 +223,7 @@ class Grader:
         with tempfile.TemporaryDirectory(prefix="g") as tmp:  # short: Unix socket paths are at most 107 bytes
             run = Path(tmp)
             (run / "home").mkdir()
-            rows = self.verify(submitted, run)
-            outcome.digests = self.digests(submitted, run)
+            rows, outcome.digests = self.examine(submitted, run)
             outcome.parts["verify"] = time.monotonic() - start
             try:
                 done = self.autograde(student, name, run)
@@ -241,7 +233,7 @@ class Grader:
                 return outcome
         graded_nb = self.course_dir / "autograded" / student / name / f"{name}.ipynb"
         if done.returncode != 0 or not graded_nb.exists():
-            outcome.refused = f"autograde failed: {_last_line(done)}"
+            outcome.refused = f"autograde failed: {engine.last_line(done)}"
             return outcome
         self._judge(outcome, rows, nbformat.read(submitted / f"{name}.ipynb", as_version=4), graded_nb)
         outcome.seconds = time.monotonic() - start
@@ -352,18 +344,52 @@ def gather(submissions: Path, course_dir: Path) -> list[Outcome]:
     write_config(course_dir)
     zips, outcomes = screen_all(submissions)
     laid_out = {p.parent.name for p in submissions.glob("*/*/*.ipynb")} & set(assignment.releasable())
-    for name in sorted(set(zips) | laid_out):
-        prepare(name, course_dir)
+    prepare(sorted(set(zips) | laid_out), course_dir)
     write_config(course_dir)  # generate_assignment rewrote the course's settings
-    for name, paths in zips.items():
-        collect(name, paths, course_dir)
+    collect(zips, course_dir)
     if laid_out:  # nbgrader's own submitted/STUDENT/ASSIGNMENT/ layout
         shutil.copytree(submissions, course_dir / "submitted", dirs_exist_ok=True, symlinks=True)
     return outcomes
 
 
-def grade(submissions: Path, out: Path) -> list[Outcome]:
+def grade_all(grader: Grader, units: list[tuple[str, str]], workers: int = 0, scheduler: str = "") -> list[Outcome]:
+    """Grade each (student, assignment), ``workers`` at a time, or on the Dask scheduler at ``scheduler``.
+
+    Each submission is graded in processes of its own (verify, autograde and its
+    kernel), so the local pool is of threads that start and wait for them.
+    Dask workers must see the same folders (one machine, or a shared file system).
+
+    Returns:
+        The outcomes in the order of ``units``, whatever order they finished in.
+    """
+
+    def report(outcome: Outcome) -> Outcome:
+        print(f"[grade] {outcome.student} {outcome.assignment}: {_summary(outcome)}", flush=True)
+        return outcome
+
+    if scheduler:
+        from distributed import Client, as_completed
+
+        with Client(scheduler) as client:
+            futures = [client.submit(grader.grade_one, *unit, pure=False) for unit in units]
+            for future in as_completed(futures):
+                report(future.result())
+            return [future.result() for future in futures]
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        futures = [pool.submit(grader.grade_one, *unit) for unit in units]
+        for future in concurrent.futures.as_completed(futures):
+            report(future.result())
+        return [future.result() for future in futures]
+
+
+def grade(submissions: Path, out: Path, workers: int = 0, scheduler: str = "") -> list[Outcome]:
     """Grade every submission in ``submissions``; write the gradebook, feedback, grades.csv and report in ``out``.
+
+    Args:
+        submissions: the folder of zips (or nbgrader's ``submitted/`` layout).
+        out: where the course folder, ``grades.csv`` and ``report.html`` go.
+        workers: submissions graded at once on this machine (0: one per core).
+        scheduler: a Dask scheduler's address to grade on instead (``IMGCLS_DASK_SCHEDULER``).
 
     Returns:
         One outcome per submission (and per refused zip).
@@ -376,21 +402,18 @@ def grade(submissions: Path, out: Path) -> list[Outcome]:
     outcomes = gather(submissions, course_dir)
     for outcome in outcomes:
         print(f"[grade] {outcome.student} {outcome.assignment}: {_summary(outcome)}", flush=True)
-    grader = Grader(course_dir, hidden=[submissions.resolve(), out.resolve()])
-    for folder in sorted((course_dir / "submitted").glob("*/*")):
-        if folder.is_dir() and not folder.is_symlink():
-            outcome = grader.grade_one(folder.parent.name, folder.name)
-            outcomes.append(outcome)
-            print(f"[grade] {outcome.student} {outcome.assignment}: {_summary(outcome)}", flush=True)
+    grader = Grader(course_dir, hidden=[submissions, out])
+    units = [f for f in sorted((course_dir / "submitted").glob("*/*")) if f.is_dir() and not f.is_symlink()]
+    outcomes += grade_all(grader, [(f.parent.name, f.name) for f in units], workers, scheduler)
     withhold(course_dir, outcomes)
     graded = sorted({o.assignment for o in outcomes if not o.refused})
-    for name in graded:
-        done = _nbgrader(["generate_feedback", name, "--force"], course_dir)
-        if done.returncode != 0:
-            print(f"[grade] generate_feedback {name}: {_last_line(done)}", file=sys.stderr)
-    done = _nbgrader(["export", f"--to={out.resolve() / 'grades.csv'}"], course_dir)
-    if done.returncode != 0:
-        raise RuntimeError(f"nbgrader export failed: {_last_line(done)}")
+    commands = [["generate_feedback", name, "--force"] for name in graded]
+    *feedback, exported = engine.batch([*commands, ["export", f"--to={out / 'grades.csv'}"]], course_dir)
+    for error in feedback:
+        if error:
+            print(f"[grade] {error}", file=sys.stderr)
+    if exported:
+        raise RuntimeError(exported)
     pairs = copies(course_dir, outcomes)
     report.write(out / "report.html", outcomes, course_dir, time.monotonic() - start, sandbox.available(), pairs)
     return outcomes

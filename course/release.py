@@ -13,14 +13,12 @@ import hashlib
 import os
 import re
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import nbformat
 
-from course import assignment
+from course import assignment, engine
 
 ROOT = Path(__file__).resolve().parent.parent
 COURSE_DIR = ROOT / ".course"
@@ -46,20 +44,6 @@ _HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.DO
 _MIN_LEAK_CHARS = 20  # shorter lines (``x_train,``) are template code as well as solution code
 
 
-def nbgrader(*args: str, course_dir: Path) -> None:
-    """Run nbgrader's command line in the course folder; one line on failure."""
-    done = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args, f"--CourseDirectory.root={course_dir}"],
-        cwd=course_dir,
-        env={**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"},
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        last = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()][-3:]
-        raise RuntimeError(f"nbgrader {args[0]} failed: {' | '.join(last)}")
-
-
 def gradebook_url(course_dir: Path) -> str:
     """The gradebook's SQLAlchemy URL: ``IMGCLS_GRADEBOOK_URL``, else SQLite beside the course folder."""
     return os.environ.get("IMGCLS_GRADEBOOK_URL", f"sqlite:///{course_dir / 'gradebook.db'}")
@@ -83,13 +67,26 @@ def generate(name: str, course_dir: Path = COURSE_DIR) -> Path:
     Returns:
         nbgrader's student notebook (``course_dir/release/NAME/NAME.ipynb``).
     """
-    write_course_config(course_dir)
-    source = course_dir / "source" / name
-    shutil.rmtree(source, ignore_errors=True)
-    source.mkdir(parents=True)
-    nbformat.write(assignment.nbgrader_notebook(ROOT / "notebooks" / "src" / f"{name}.py"), source / f"{name}.ipynb")
-    nbgrader("generate_assignment", name, "--force", course_dir=course_dir)
+    generate_all([name], course_dir)
     return course_dir / "release" / name / f"{name}.ipynb"
+
+
+def generate_all(names: list[str], course_dir: Path = COURSE_DIR) -> None:
+    """:func:`generate` for several notebooks, with one start of nbgrader.
+
+    Raises:
+        RuntimeError: nbgrader failed for one of them; the message says why.
+    """
+    write_course_config(course_dir)
+    for name in names:
+        source = course_dir / "source" / name
+        shutil.rmtree(source, ignore_errors=True)
+        source.mkdir(parents=True)
+        notebook = assignment.nbgrader_notebook(ROOT / "notebooks" / "src" / f"{name}.py")
+        nbformat.write(notebook, source / f"{name}.ipynb")
+    failed = [e for e in engine.batch([["generate_assignment", n, "--force"] for n in names], course_dir) if e]
+    if failed:
+        raise RuntimeError(failed[0])
 
 
 def _copy_shipped(target: Path) -> None:

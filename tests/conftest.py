@@ -106,3 +106,96 @@ def releases(tmp_path_factory):
         return built[name]
 
     return get
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL server (Debian's) started on 127.0.0.1 for the session and stopped after: a new database's URL."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    bindir = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), None)
+    if bindir is None or importlib.util.find_spec("psycopg") is None:
+        pytest.skip("PostgreSQL (Debian's postgresql) or psycopg is not installed")
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []  # the server refuses to run as root
+    base = Path(tempfile.mkdtemp(prefix="pg"))
+    base.chmod(0o755)
+    if as_user:
+        shutil.chown(base, "postgres", "postgres")
+    data, port = base / "data", _free_port()
+
+    def pg(*argv: str) -> None:
+        subprocess.run([*as_user, str(bindir / argv[0]), *argv[1:]], check=True, capture_output=True, cwd=base)
+
+    pg("initdb", "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+    pg("pg_ctl", "-D", str(data), "-l", str(base / "log"), "-w", "-o", f"-h 127.0.0.1 -p {port} -k {base}", "start")
+    try:
+        pg("createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "gradebook")
+        yield f"postgresql://postgres@127.0.0.1:{port}/gradebook"
+    finally:
+        pg("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def trained_student(releases, tmp_path_factory):
+    """Notebook 03's release with our solution typed in, trained at smoke size into the student's own cache.
+
+    The notebook runs twice, as a student's does: training (``stop_training = False``),
+    then from the cache (``True``), the version they hand in. Shared by the
+    course and grading tests: copy ``folder`` before changing anything in it.
+    """
+    import re
+    import shutil
+    import sys
+    from types import SimpleNamespace
+
+    import nbformat
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from run_notebooks import project_client
+
+    name = "03_optimizers"
+    built = releases(name)
+    folder = tmp_path_factory.mktemp("trained") / name
+    shutil.copytree(built, folder, symlinks=True)
+    shutil.copy2(built.parent.parent / "course" / "source" / name / f"{name}.ipynb", folder / "notebooks")
+    env = {
+        "IMGCLS_DATA_DIR": str(SHARED_DATA),
+        "IMGCLS_OFFLINE": "1",
+        "MPLBACKEND": "Agg",
+        "IMGCLS_SMOKE": "1",
+        "IMGCLS_CACHE_DIR": str(folder),
+        "IMGCLS_PARTIAL_DIR": str(folder / ".cache" / "partial"),
+    }
+    saved = {key: os.environ.get(key) for key in [*env, "IMGCLS_CACHE_MODE"]}
+    os.environ.update(env)
+    os.environ.pop("IMGCLS_CACHE_MODE", None)
+    runs = {}
+    try:
+        for stop in (False, True):
+            path = folder / "notebooks" / f"{name}.ipynb"
+            nb = nbformat.read(path, as_version=4)
+            params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+            params.source = re.sub(r"stop_training = \w+", f"stop_training = {stop}", params.source)
+            with project_client(nb, folder / "notebooks", notebook=name, timeout=900) as client:
+                client.allow_errors = True
+                client.execute()
+            nbformat.write(nb, path)
+            runs[stop] = nb
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return SimpleNamespace(folder=folder, trained=runs[False], rerun=runs[True])

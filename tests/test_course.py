@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from conftest import ROOT, SHARED_DATA, have_real_data
 
-from course import assignment, points, release
+from course import assignment, engine, points, release
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import project_client  # noqa: E402
@@ -85,6 +85,15 @@ def test_every_graded_cell_has_a_region_an_id_and_points(name):
         if meta["grade"]:
             graded[meta["grade_id"]] = meta["points"]
     assert graded == {gid: cell.points for gid, cell in points.CELLS[name].items()}
+
+
+def test_nbgrader_commands_run_in_one_process_and_a_failed_one_is_one_line(tmp_path):
+    release.write_course_config(tmp_path)
+    commands = [["generate_assignment", "nothing_here", "--force"], ["export", f"--to={tmp_path / 'grades.csv'}"]]
+    failed, exported = engine.batch(commands, tmp_path)
+    assert failed.startswith("nbgrader generate_assignment failed: ") and "No notebooks were matched" in failed
+    assert "\n" not in failed and failed.count("No notebooks were matched") == 1
+    assert exported == "" and (tmp_path / "grades.csv").exists(), "the next command still runs"
 
 
 def test_every_notebook_is_released_or_says_why_not():
@@ -189,30 +198,23 @@ def test_blank_release_runs_to_its_first_exercise(releases, name, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def solved_student(built, tmp_path_factory):
-    """A student whose code is ours: the release with our solution typed in, trained at smoke size."""
+def solved_student(trained_student, tmp_path_factory):
+    """A student whose code is ours: the release with our solution typed in, trained at smoke size (a copy)."""
     folder = tmp_path_factory.mktemp("student") / NAME
-    shutil.copytree(built, folder, symlinks=True)
-    course_nb = built.parent.parent / "course" / "source" / NAME / f"{NAME}.ipynb"  # the instructor's version
-    shutil.copy2(course_nb, folder / "notebooks" / f"{NAME}.ipynb")
+    shutil.copytree(trained_student.folder, folder, symlinks=True)
     return folder
 
 
 @pytest.mark.notebooks
 @pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
-def test_student_trains_into_their_own_cache_and_reruns_from_it(solved_student, monkeypatch):
-    path = solved_student / "notebooks" / f"{NAME}.ipynb"
-    first = execute_in(solved_student, nbformat.read(path, as_version=4), monkeypatch, IMGCLS_SMOKE="1")
-    assert errors(first) == [], "our solution passes the release's tests"
-    trained = sorted(p.stem for p in (solved_student / "saved_models").glob("*.keras"))
+def test_student_trains_into_their_own_cache_and_reruns_from_it(trained_student, solved_student):
+    assert errors(trained_student.trained) == [], "our solution passes the release's tests"
+    trained = sorted(p.stem for p in (trained_student.folder / "saved_models").glob("*.keras"))
     assert "ex3_adam" in trained, "training went into the student's own cache"
-    nb = nbformat.read(path, as_version=4)
-    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    params.source = params.source.replace("stop_training = False", "stop_training = True")
-    again = execute_in(solved_student, nb, monkeypatch, IMGCLS_SMOKE="1")
+    again = trained_student.rerun
     assert errors(again) == [], "stop_training = True re-runs from the student's cache, training nothing"
     assert "grading: loads cached results and never trains" in json.dumps(again.cells[5].outputs)
-    nbformat.write(again, path)
+    path = solved_student / "notebooks" / f"{NAME}.ipynb"
     env = {**os.environ, "IMGCLS_CACHE_DIR": str(solved_student), "IMGCLS_SMOKE": "1", "IMGCLS_CACHE_MODE": "require"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
     validated = subprocess.run(

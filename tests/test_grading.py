@@ -35,9 +35,6 @@ from conftest import ROOT, SHARED_DATA, have_real_data
 
 from course import intake, sandbox
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from run_notebooks import project_client  # noqa: E402
-
 NAME = "03_optimizers"
 pytestmark = [
     pytest.mark.notebooks,
@@ -58,17 +55,6 @@ for label, act in [
     except Exception as err:
         print(label, "blocked", type(err).__name__)
 """
-
-
-def _execute(folder: Path, stop_training: bool) -> None:
-    path = folder / "notebooks" / f"{NAME}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    params = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
-    params.source = re.sub(r"stop_training = \w+", f"stop_training = {stop_training}", params.source)
-    with project_client(nb, folder / "notebooks", notebook=NAME, timeout=900) as client:
-        client.allow_errors = True
-        client.execute()
-    nbformat.write(nb, path)
 
 
 def _submit(folder: Path, target: Path) -> Path:
@@ -176,18 +162,15 @@ def _hostile_zips(folder: Path, honest: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def cohort(releases, tmp_path_factory):
+def cohort(releases, trained_student, tmp_path_factory):
     """Grade the simulated cohort once; yields the output folder and what the hostile cell should not reach."""
     base = tmp_path_factory.mktemp("cohort")
     built = releases(NAME)
     os.environ.update(IMGCLS_DATA_DIR=str(SHARED_DATA), IMGCLS_OFFLINE="1", MPLBACKEND="Agg", IMGCLS_SMOKE="1")
     try:
         solved = base / "solved" / NAME
-        shutil.copytree(built, solved, symlinks=True)
-        shutil.copy2(built.parent.parent / "course" / "source" / NAME / f"{NAME}.ipynb", solved / "notebooks")
+        shutil.copytree(trained_student.folder, solved, symlinks=True)  # trained, then re-run from its cache
         os.environ["IMGCLS_CACHE_DIR"] = str(solved)
-        _execute(solved, stop_training=False)  # trains into the student's own cache
-        _execute(solved, stop_training=True)  # the run they hand in
         subs = base / "submissions"
         subs.mkdir()
         honest = _submit(solved, subs / "s1001_submission.zip")
@@ -416,3 +399,38 @@ def test_course_sh_similarity_writes_the_copies_report_alone(cohort, tmp_path):
     assert "pair(s) for a person to judge" in done.stdout
     page = (tmp_path / "similarity.html").read_text()
     assert "<td>s1001</td><td>s1006</td>" in page and "s1002" not in page
+
+
+def test_two_dask_workers_and_a_postgres_gradebook_give_the_same_grades(cohort, postgres_url, tmp_path, monkeypatch):
+    import distributed
+    import sqlalchemy
+
+    subset = tmp_path / "subset"
+    subset.mkdir()
+    students = ("s1001", "s1002", "s1004")  # solved, blank, a forged history's points withheld
+    for student in students:
+        shutil.copy2(next(cohort["submissions"].glob(f"{student}_*.zip")), subset)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the workers import course.grade
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        env = {**os.environ, "IMGCLS_DASK_SCHEDULER": cluster.scheduler_address, "IMGCLS_GRADEBOOK_URL": postgres_url}
+        env.update(IMGCLS_DATA_DIR=str(SHARED_DATA), IMGCLS_OFFLINE="1", IMGCLS_SMOKE="1")  # as the cohort was graded
+        done = subprocess.run(
+            [str(ROOT / "course.sh"), "grade", str(subset), "--out", str(tmp_path / "out")],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        graded_on = {prefix for prefix in cluster.scheduler.task_prefixes}
+    assert "grade_one" in graded_on, "the submissions were graded on the Dask workers"
+    with open(tmp_path / "out" / "grades.csv") as f:
+        on_dask = {row["student_id"]: row for row in csv.DictReader(f)}
+    with open(cohort["out"] / "grades.csv") as f:
+        locally = {row["student_id"]: row for row in csv.DictReader(f) if row["student_id"] in students}
+    assert on_dask == locally, "same rows of grades.csv on two Dask workers with PostgreSQL as on local processes"
+    assert not (tmp_path / "out" / "course" / "gradebook.db").exists(), "no SQLite gradebook beside it"
+    engine = sqlalchemy.create_engine(postgres_url)
+    with engine.connect() as db:
+        in_postgres = {row[0] for row in db.execute(sqlalchemy.text("select student_id from submitted_assignment"))}
+    engine.dispose()
+    assert in_postgres == set(students), "the gradebook is the PostgreSQL database"
