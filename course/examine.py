@@ -3,7 +3,7 @@
 Run by :class:`course.grade.Grader` in the sandbox, so that a student's files
 are parsed there and not in the grader, and with one start of Python and one
 import of Keras per submission. Prints one JSON object:
-``{"rows": [verify's rows], "digests": [[kind, entry, digest], ...]}``.
+``{"rows": [verify's rows], "digests": [[kind, entry, digest, training record], ...]}``.
 A part that fails is one FAIL row; the other part is still printed.
 
 Usage::

@@ -55,7 +55,7 @@ class Outcome:
     withheld: dict[str, str] = field(default_factory=dict)
     scaled: dict[str, float] = field(default_factory=dict)  # performance points of a passed test
     parts: dict[str, float] = field(default_factory=dict)  # seconds: verify, autograde
-    digests: list = field(default_factory=list)  # (kind, entry, digest) of its models and histories
+    digests: list = field(default_factory=list)  # (kind, entry, digest, training record) of its results
     seconds: float = 0.0
 
 
@@ -122,10 +122,7 @@ def collect(zips: dict[str, list[Path]], course_dir: Path) -> None:
 
 def prepare(names: list[str], course_dir: Path) -> None:
     """The assignments in the gradebook, with our helpers in their source (autograde overwrites a student's copy)."""
-    release.generate_all(names, course_dir)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for name in names:
-        shutil.copytree(ROOT / "helpers", course_dir / "source" / name / "helpers", ignore=ignore)
+    release.generate_all(names, course_dir, helpers=True)
 
 
 def _notebook_problem(path: Path) -> str:
@@ -333,7 +330,8 @@ def copies(course_dir: Path, outcomes: list[Outcome]) -> list[similarity.Pair]:
             except Exception:  # noqa: BLE001 - refused already; nothing to compare
                 continue
         given = nbformat.read(course_dir / "release" / name / f"{name}.ipynb", as_version=4)
-        found = similarity.code_and_answer_pairs(notebooks, given)
+        solution = nbformat.read(course_dir / "source" / name / f"{name}.ipynb", as_version=4)
+        found = similarity.code_and_answer_pairs(notebooks, given, solution)
         found += similarity.result_pairs({o.student: o.digests for o in mine})
         pairs += [dataclasses.replace(p, what=f"{name}: {p.what}") for p in found]
     return pairs
@@ -382,7 +380,22 @@ def grade_all(grader: Grader, units: list[tuple[str, str]], workers: int = 0, sc
         return [future.result() for future in futures]
 
 
-def grade(submissions: Path, out: Path, workers: int = 0, scheduler: str = "") -> list[Outcome]:
+def return_feedback(course_dir: Path, target: Path) -> None:
+    """Copy the feedback into another nbgrader course folder (a course server's), owned as that folder is.
+
+    There, ``nbgrader release_feedback`` (or the formgrader's *Release feedback*)
+    hands it to the students through the exchange.
+    """
+    copied = shutil.copytree(course_dir / "feedback", target / "feedback", dirs_exist_ok=True)
+    owner = target.stat()
+    if os.geteuid() == 0 and owner.st_uid != 0:
+        for path in [copied, *copied.rglob("*")]:
+            os.chown(path, owner.st_uid, owner.st_gid)
+
+
+def grade(
+    submissions: Path, out: Path, workers: int = 0, scheduler: str = "", feedback_to: Path | None = None
+) -> list[Outcome]:
     """Grade every submission in ``submissions``; write the gradebook, feedback, grades.csv and report in ``out``.
 
     Args:
@@ -390,6 +403,7 @@ def grade(submissions: Path, out: Path, workers: int = 0, scheduler: str = "") -
         out: where the course folder, ``grades.csv`` and ``report.html`` go.
         workers: submissions graded at once on this machine (0: one per core).
         scheduler: a Dask scheduler's address to grade on instead (``IMGCLS_DASK_SCHEDULER``).
+        feedback_to: an nbgrader course folder to copy the feedback into (:func:`return_feedback`).
 
     Returns:
         One outcome per submission (and per refused zip).
@@ -404,7 +418,9 @@ def grade(submissions: Path, out: Path, workers: int = 0, scheduler: str = "") -
         print(f"[grade] {outcome.student} {outcome.assignment}: {_summary(outcome)}", flush=True)
     grader = Grader(course_dir, hidden=[submissions, out])
     units = [f for f in sorted((course_dir / "submitted").glob("*/*")) if f.is_dir() and not f.is_symlink()]
-    outcomes += grade_all(grader, [(f.parent.name, f.name) for f in units], workers, scheduler)
+    units.sort(key=_size, reverse=True)  # the largest (slowest to verify) first: the last to finish is a small one
+    finished = grade_all(grader, [(f.parent.name, f.name) for f in units], workers, scheduler)
+    outcomes += sorted(finished, key=lambda o: (o.student, o.assignment))
     withhold(course_dir, outcomes)
     graded = sorted({o.assignment for o in outcomes if not o.refused})
     commands = [["generate_feedback", name, "--force"] for name in graded]
@@ -414,6 +430,8 @@ def grade(submissions: Path, out: Path, workers: int = 0, scheduler: str = "") -
             print(f"[grade] {error}", file=sys.stderr)
     if exported:
         raise RuntimeError(exported)
+    if feedback_to:
+        return_feedback(course_dir, feedback_to.resolve())
     pairs = copies(course_dir, outcomes)
     report.write(out / "report.html", outcomes, course_dir, time.monotonic() - start, sandbox.available(), pairs)
     return outcomes
@@ -436,6 +454,11 @@ def find_copies(submissions: Path, out: Path) -> list[similarity.Pair]:
     pairs = copies(course_dir, outcomes)
     (out / "similarity.html").write_text(report.html_page("Possible copies", report.copies_section(pairs)))
     return pairs
+
+
+def _size(folder: Path) -> int:
+    """The bytes of a submission's files (its models are most of what grading spends its time on)."""
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def _summary(outcome: Outcome) -> str:

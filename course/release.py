@@ -71,8 +71,14 @@ def generate(name: str, course_dir: Path = COURSE_DIR) -> Path:
     return course_dir / "release" / name / f"{name}.ipynb"
 
 
-def generate_all(names: list[str], course_dir: Path = COURSE_DIR) -> None:
+def generate_all(names: list[str], course_dir: Path = COURSE_DIR, helpers: bool = False) -> None:
     """:func:`generate` for several notebooks, with one start of nbgrader.
+
+    Args:
+        names: the notebooks.
+        course_dir: the nbgrader course folder.
+        helpers: also put our ``helpers/`` beside each notebook in ``source/``, so
+            that nbgrader's release (and its exchange) hands them out with it.
 
     Raises:
         RuntimeError: nbgrader failed for one of them; the message says why.
@@ -84,6 +90,8 @@ def generate_all(names: list[str], course_dir: Path = COURSE_DIR) -> None:
         source.mkdir(parents=True)
         notebook = assignment.nbgrader_notebook(ROOT / "notebooks" / "src" / f"{name}.py")
         nbformat.write(notebook, source / f"{name}.ipynb")
+        if helpers:
+            shutil.copytree(ROOT / "helpers", source / "helpers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     failed = [e for e in engine.batch([["generate_assignment", n, "--force"] for n in names], course_dir) if e]
     if failed:
         raise RuntimeError(failed[0])

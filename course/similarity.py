@@ -7,14 +7,18 @@ a score (0-100) and the evidence side by side.
   of students: a model's digest is the SHA-256 of the sorted SHA-256s of its
   weight arrays (layer names and the file's layout do not count, so a renamed
   layer or a re-saved file still matches); a history's digest is that of its
-  numbers, to the last digit.
+  numbers, to the last digit. The same result counts only when its training
+  record (when, and for how long, it trained) is the same too: the suite trains
+  deterministically, so honest students with the same code and seed train the
+  same weights, but not at the same second.
 * **Code**: each solution cell (by its nbgrader ``grade_id``, so reordered cells
   still meet) less the release's own lines, as Python tokens with comments
   dropped, strings blanked and every name that is not a keyword, builtin,
   attribute or module alias numbered by first use (renamed variables match).
   Cells shorter than :data:`MIN_TOKENS` (a two-line ``model.compile``) are code
-  every student writes alike and are not compared. rapidfuzz's ``ratio`` of the
-  token strings, at least :data:`CODE_SCORE`.
+  every student writes alike and are not compared; neither are two students
+  who both wrote a cell as the instructor's solution does (the exercise asked
+  for it). rapidfuzz's ``ratio`` of the token strings, at least :data:`CODE_SCORE`.
 * **Answers**: rapidfuzz's ``token_set_ratio`` of the lower-cased answers of at
   least :data:`MIN_WORDS` words, at least :data:`ANSWER_SCORE`.
 """
@@ -26,6 +30,7 @@ import builtins
 import functools
 import hashlib
 import io
+import json
 import keyword
 import tokenize
 import zipfile
@@ -166,9 +171,26 @@ def cells(nb: nbformat.NotebookNode) -> dict[str, str]:
     }
 
 
-def code_and_answer_pairs(notebooks: dict[str, nbformat.NotebookNode], release: nbformat.NotebookNode) -> list[Pair]:
-    """Pairs of students whose solution cells or answers match (``notebooks`` by student)."""
+def _close(a: list[str], b: list[str]) -> float:
+    return fuzz.ratio(" ".join(a), " ".join(b))
+
+
+def code_and_answer_pairs(
+    notebooks: dict[str, nbformat.NotebookNode],
+    release: nbformat.NotebookNode,
+    solution: nbformat.NotebookNode | None = None,
+) -> list[Pair]:
+    """Pairs of students whose solution cells or answers match (``notebooks`` by student).
+
+    Args:
+        notebooks: each student's handed-in notebook.
+        release: the student version, whose own lines are no one's work.
+        solution: the instructor's version. Two students who both wrote a cell
+            the way it solves it (within :data:`CODE_SCORE`) are not paired for
+            that cell: the exercise asked for that code.
+    """
     template = cells(release)
+    expected = cells(solution) if solution is not None else {}
     by_student = {student: cells(nb) for student, nb in notebooks.items()}
     pairs = []
     for gid, given in template.items():
@@ -182,40 +204,64 @@ def code_and_answer_pairs(notebooks: dict[str, nbformat.NotebookNode], release: 
             continue
         written = {s: _written(c.get(gid, ""), given) for s, c in by_student.items()}
         tokens = {s: normalized(w) for s, w in written.items()}
+        model = normalized(_written(expected[gid], given)) if gid in expected else []
+        as_asked = {s for s, t in tokens.items() if model and _close(t, model) >= CODE_SCORE}
         for a, b in combinations(sorted(tokens), 2):
-            if min(len(tokens[a]), len(tokens[b])) >= MIN_TOKENS:
-                score = fuzz.ratio(" ".join(tokens[a]), " ".join(tokens[b]))
+            if min(len(tokens[a]), len(tokens[b])) >= MIN_TOKENS and not {a, b} <= as_asked:
+                score = _close(tokens[a], tokens[b])
                 if score >= CODE_SCORE:
                     pairs.append(Pair(a, b, "code", gid, round(score, 1), (written[a], written[b])))
     return pairs
 
 
-def digests(root: Path) -> list[tuple[str, str, str]]:
-    """(kind, entry name, digest) for every model and history in a cache folder."""
+def training_record(root: Path, name: str) -> str:
+    """When and how long an entry trained, from its manifest (``""`` when it has none to read).
+
+    The suite's training is deterministic: two students whose code, seed and data
+    are the same train the same weights, each at their own time. The same
+    weights with the same record are one training run handed in twice.
+    """
+    try:
+        manifest = json.loads((root / "histories" / f"{name}.json").read_text())
+        return f"trained at {manifest['trained_at']} in {float(manifest['training_seconds']):.2f} s"
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        return ""
+
+
+def digests(root: Path) -> list[tuple[str, str, str, str]]:
+    """(kind, entry name, digest, training record) for every model and history in a cache folder."""
     found = []
     for path in sorted((root / "saved_models").glob("*.keras")):
         digest = weights_digest(path)
         if digest:
-            found.append(("weights", path.stem, digest))
+            found.append(("weights", path.stem, digest, training_record(root, path.stem)))
     for path in sorted((root / "histories").glob("*.pkl")):
         digest = history_digest(path)
         if digest:
-            found.append(("history", path.stem, digest))
+            found.append(("history", path.stem, digest, training_record(root, path.stem)))
     return found
 
 
-def result_pairs(by_student: dict[str, list[tuple[str, str, str]]]) -> list[Pair]:
-    """Pairs of students with identical model weights or histories, from each student's :func:`digests`."""
-    buckets: dict[tuple[str, str], list[tuple[str, str]]] = {}
+def result_pairs(by_student: dict[str, list[tuple[str, ...]]]) -> list[Pair]:
+    """Pairs of students who handed in the same training run, from each student's :func:`digests`.
+
+    The same weights or history count when the two training records are the
+    same, or one of them is missing; the same result trained at two times is
+    the same deterministic run reproduced, not a copy.
+    """
+    buckets: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
     for student, found in by_student.items():
-        for kind, name, digest in found:
-            buckets.setdefault((kind, digest), []).append((student, name))
+        for kind, name, digest, *record in found:
+            buckets.setdefault((kind, digest), []).append((student, name, record[0] if record else ""))
     pairs = []
     for (kind, digest), found in buckets.items():
-        for (a, name_a), (b, name_b) in combinations(sorted(found), 2):
-            if a != b:
-                what = name_a if name_a == name_b else f"{name_a} / {name_b}"
-                pairs.append(Pair(a, b, kind, what, 100.0, (f"{name_a}: {digest[:16]}", f"{name_b}: {digest[:16]}")))
+        for (a, name_a, when_a), (b, name_b, when_b) in combinations(sorted(found), 2):
+            if a == b or (when_a and when_b and when_a != when_b):
+                continue
+            what = name_a if name_a == name_b else f"{name_a} / {name_b}"
+            sides = ((name_a, when_a), (name_b, when_b))
+            evidence = tuple(f"{n}: {digest[:16]}{f', {w}' if w else ''}" for n, w in sides)
+            pairs.append(Pair(a, b, kind, what, 100.0, evidence))
     return pairs
 
 

@@ -2,8 +2,9 @@
 # Creates .venv and installs requirements.txt when missing or changed; registers
 # the .venv's Jupyter kernel "imgcls" (the one every notebook names); installs
 # Chromium, its driver and poppler-utils (for the PDF reports and the browser
-# test) from Debian when missing and this runs as root. Idempotent; set
-# IMGCLS_SKIP_APT=1 to skip the system packages.
+# test) from Debian when missing and this runs as root; installs npm's
+# configurable-http-proxy (JupyterHub's proxy) into .venv/chp when npm is there.
+# Idempotent; set IMGCLS_SKIP_APT=1 to skip the system packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3.11}
@@ -19,6 +20,12 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
   .venv/bin/python -m pip install -q -r requirements.txt
   echo "$want" > "$stamp"
+fi
+chp=.venv/chp/node_modules/.bin/configurable-http-proxy  # JupyterHub's proxy, for a course server
+if [ ! -x "$chp" ] && command -v npm >/dev/null; then
+  echo "[setup] installing configurable-http-proxy (npm) into .venv/chp"
+  npm install --silent --no-audit --no-fund --prefix .venv/chp configurable-http-proxy@5.3.0 >/dev/null 2>&1 \
+    || echo "[setup] could not install configurable-http-proxy; the course-server test will be skipped"
 fi
 kernel=.venv/share/jupyter/kernels/imgcls/kernel.json
 if ! { [ -f "$kernel" ] && [ -x "$(sed -n 's/^ *"\(.*python[0-9.]*\)",$/\1/p' "$kernel" | head -1)" ]; }; then

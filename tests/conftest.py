@@ -199,3 +199,52 @@ def trained_student(releases, tmp_path_factory):
             else:
                 os.environ[key] = value
     return SimpleNamespace(folder=folder, trained=runs[False], rerun=runs[True])
+
+
+def render_available() -> bool:
+    """Whether ``./render.sh`` can make PDFs here (Chromium and poppler-utils)."""
+    import shutil
+
+    return shutil.which("chromium") is not None and shutil.which("pdftotext") is not None
+
+
+def _cache_snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """Size and modification time of every file in a project's cache."""
+    return {
+        str(f.relative_to(root)): (f.stat().st_size, f.stat().st_mtime_ns)
+        for folder in ("saved_models", "histories")
+        for f in (root / folder).rglob("*")
+        if f.is_file()
+    }
+
+
+@pytest.fixture(scope="session")
+def laptop_render(tmp_path_factory):
+    """``./render.sh --student ...`` once, on a "laptop": a copy of the project, a temporary HOME, no ``../shared``.
+
+    It executes every notebook from the committed cache in require mode and
+    renders it; the render tests read its PDFs, and the notebook tests its
+    executed notebooks and whether the cache was written to.
+    """
+    import subprocess
+    from types import SimpleNamespace
+
+    from test_render import STUDENT, copy_project, make_keras_cache
+
+    base = tmp_path_factory.mktemp("laptop-render")
+    suite, home = base / "laptop" / "suite", base / "home"
+    copy_project(suite)
+    make_keras_cache(home)
+    before = _cache_snapshot(suite)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IMGCLS_") and k != "KERAS_HOME"}
+    env.update(HOME=str(home), IMGCLS_SKIP_APT="1")
+    done = subprocess.run(
+        ["./render.sh", "--student", STUDENT], cwd=suite, env=env, capture_output=True, text=True, timeout=3000
+    )
+    return SimpleNamespace(
+        base=base,
+        suite=suite,
+        returncode=done.returncode,
+        log=done.stdout + done.stderr,
+        cache_written=_cache_snapshot(suite) != before,
+    )

@@ -77,18 +77,10 @@ def loads_keras_data(stem: str) -> bool:
 
 
 @pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
-def test_render_on_a_laptop_builds_every_pdf_with_everything_in_it(tmp_path):
-    suite, home = tmp_path / "laptop" / "suite", tmp_path / "home"
-    copy_project(suite)
-    make_keras_cache(home)
+def test_render_on_a_laptop_builds_every_pdf_with_everything_in_it(laptop_render):
+    suite, tmp_path, log = laptop_render.suite, laptop_render.base, laptop_render.log
     assert not (suite.parent / "shared").exists()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("IMGCLS_") and k != "KERAS_HOME"}
-    env.update(HOME=str(home), IMGCLS_SKIP_APT="1")
-    done = subprocess.run(
-        ["./render.sh", "--student", STUDENT], cwd=suite, env=env, capture_output=True, text=True, timeout=3000
-    )
-    log = done.stdout + done.stderr
-    assert done.returncode == 0, log[-3000:]
+    assert laptop_render.returncode == 0, log[-3000:]
     assert "without encryption" not in log and "WARNING" not in log, log[-3000:]
 
     stems = [p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]

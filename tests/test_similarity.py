@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import keras
 import nbformat
 import numpy as np
@@ -89,6 +91,15 @@ def test_planted_code_and_answer_copies_are_found_and_honest_pairs_are_not():
     assert "net.add" in code.evidence[1] and "raise NotImplementedError" not in code.evidence[0], "the template is out"
 
 
+def test_two_students_who_wrote_the_instructors_solution_are_not_paired_for_it():
+    release, solution = notebook(TEMPLATE, ""), notebook(ORIGINAL, "")
+    cohort = {"s1": notebook(ORIGINAL, ""), "s2": notebook(RENAMED, ""), "s3": notebook(HONEST, "")}
+    assert {(p.a, p.b) for p in similarity.code_and_answer_pairs(cohort, release)} == {("s1", "s2")}
+    assert similarity.code_and_answer_pairs(cohort, release, solution) == [], "the exercise asked for that code"
+    cohort["s4"] = notebook(HONEST, "")  # a copy of code that is not the instructor's
+    assert {(p.a, p.b) for p in similarity.code_and_answer_pairs(cohort, release, solution)} == {("s3", "s4")}
+
+
 def test_a_two_line_compile_every_student_writes_is_not_a_copy():
     compile_only = 'model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])\n'
     cohort = {s: notebook(compile_only, "") for s in ("s1", "s2")}
@@ -132,6 +143,19 @@ def test_copied_results_are_paired_by_hash_under_any_name(tmp_path):
         ("s1", "s2", "weights", "ex3_adam / my_run"),
         ("s1", "s3", "history", "ex3_adam"),
     }
+
+
+def test_the_same_result_trained_twice_is_no_copy_but_one_run_handed_in_twice_is(tmp_path):
+    history = {"loss": [0.5, 0.25], "val_accuracy": [0.8, 0.9]}  # deterministic training: equal curves
+    records = {"s1": ("2026-12-01T10:00:00+00:00", 60.24), "s2": ("2026-12-02T11:30:05+00:00", 61.87)}
+    records["s3"] = records["s1"]  # s1's files, manifest and all
+    for student, (when, seconds) in records.items():
+        cache.dump_history(tmp_path / student / "histories" / "ex3_adam.pkl", history)
+        manifest = {"name": "ex3_adam", "trained_at": when, "training_seconds": seconds}
+        (tmp_path / student / "histories" / "ex3_adam.json").write_text(json.dumps(manifest))
+    pairs = similarity.result_pairs({s: similarity.digests(tmp_path / s) for s in records})
+    assert [(p.a, p.b, p.kind) for p in pairs] == [("s1", "s3", "history")], "s2 trained the same run itself"
+    assert "trained at 2026-12-01T10:00:00+00:00 in 60.24 s" in pairs[0].evidence[0]
 
 
 @pytest.mark.parametrize(

@@ -256,6 +256,11 @@ with hp.keep_keras_names():  # later models keep their automatic names
         assert len(test_history["loss"]) >= hp.required_epochs(cnn_epochs), (
             f"{label}: {len(test_history['loss'])} epochs"
         )
+### BEGIN HIDDEN TESTS
+test_plain, test_augmented = mnist_runs["no augmentation"][0], mnist_runs["augmentation"][0]
+assert len(test_augmented.layers) == len(test_plain.layers) + 1, "only the augmented run has augmentation layers"
+assert test_augmented.count_params() == test_plain.count_params(), "the same network, with and without augmentation"
+### END HIDDEN TESTS
 
 # %%
 hp.plot_histories({k: h for k, (_, h) in mnist_runs.items()}, title="MNIST CNN with and without augmentation")

@@ -134,6 +134,11 @@ with hp.keep_keras_names():  # later models keep their automatic names
         if isinstance(layer, keras.layers.Dropout) or getattr(layer, "kernel_regularizer", None) is not None
     ]
     assert test_regularized, "model 1.3 regularizes: dropout or weight penalties"
+    ### BEGIN HIDDEN TESTS
+    for test_build in (build_model_1_1, build_model_1_2, build_model_1_3):
+        test_convs = [layer for layer in test_build().layers if isinstance(layer, keras.layers.Conv2D)]
+        assert not test_convs, f"{test_build.__name__}: Part 1 asks for dense networks, without convolutions"
+    ### END HIDDEN TESTS
     if svhn is not None:
         assert preprocessed_split[0].shape[1] == 1024 and len(preprocessed_split) == 4, "grey (x_tr, x_va, y_tr, y_va)"
 
