@@ -10,8 +10,9 @@ container does on Zero to JupyterHub, so nbgrader takes the student's id from
 Python to be readable by them; here it lives under ``/root``.
 
 The path is the course's: the instructor releases 03 through the formgrader;
-each student lists, fetches and submits it through nbgrader's assignment list
-(what JupyterLab's *Assignments* tab calls); the instructor collects, grades
+a student lists, fetches and submits it through nbgrader's assignment list
+(what JupyterLab's *Assignments* tab calls) or nbgrader's command line as that
+student; the instructor collects, grades
 with ``./course.sh grade ... --feedback-to``, and releases the feedback, which
 each student fetches.
 """
@@ -104,6 +105,15 @@ class Hub:
     def home(self, user: str) -> Path:
         return self.base / "home" / user
 
+    def nbgrader(self, user: str, *args: str) -> str:
+        """nbgrader's command line as ``user`` would run it in a terminal of their server (their home, their id)."""
+        env = {**os.environ, "HOME": str(self.home(user)), "JUPYTERHUB_USER": user}
+        env.update(JUPYTER_CONFIG_PATH=str(self.base / "etc"), PATH=f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}")
+        command = [str(ROOT / ".venv" / "bin" / "nbgrader"), *args]
+        done = subprocess.run(command, cwd=self.home(user), env=env, capture_output=True, text=True)
+        assert done.returncode == 0, f"nbgrader {args[0]} as {user}: {(done.stdout + done.stderr)[-1500:]}"
+        return done.stdout + done.stderr
+
 
 @pytest.fixture(scope="module")
 def hub():
@@ -170,19 +180,23 @@ def test_a_release_goes_to_two_students_and_their_graded_feedback_comes_back(hub
     released = hub.call("POST", f"/user/{TEACHER}/formgrader/api/assignment/{NAME}/release").json()
     assert released.get("success"), released
     form = {"assignment_id": NAME, "course_id": COURSE}
-    solved = assignment.nbgrader_notebook(ROOT / "notebooks" / "src" / f"{NAME}.py")  # s9001 types our code in
+    solved = assignment.nbgrader_notebook(ROOT / "notebooks" / "src" / f"{NAME}.py")
+    # s9001 through their JupyterLab server (the calls of its Assignments tab); s9002 with nbgrader's command line
+    listed = hub.call("GET", "/user/s9001/assignments", params={"course_id": COURSE}).json()
+    assert any(a["assignment_id"] == NAME and a["status"] == "released" for a in listed["value"]), listed
+    hub.call("POST", "/user/s9001/assignments/fetch", data=form)
+    listed = hub.nbgrader("s9002", "list", "--course", COURSE)
+    assert NAME in listed, listed
+    hub.nbgrader("s9002", "fetch_assignment", NAME, "--course", COURSE)
     for student in STUDENTS:
-        listed = hub.call("GET", f"/user/{student}/assignments", params={"course_id": COURSE}).json()
-        assert any(a["assignment_id"] == NAME and a["status"] == "released" for a in listed["value"]), listed
-        hub.call("POST", f"/user/{student}/assignments/fetch", data=form)
         fetched = hub.home(student) / NAME
         assert (fetched / f"{NAME}.ipynb").exists() and (fetched / "helpers" / "training.py").exists()
         blank = nbformat.read(fetched / f"{NAME}.ipynb", as_version=4)
         assert "raise NotImplementedError" in json.dumps(blank), "the student gets the release, not our solution"
-        if student == "s9001":
-            body = {"type": "notebook", "format": "json", "content": solved}
-            hub.call("PUT", f"/user/{student}/api/contents/{NAME}/{NAME}.ipynb", json=body)
-        hub.call("POST", f"/user/{student}/assignments/submit", data=form)
+    body = {"type": "notebook", "format": "json", "content": solved}
+    hub.call("PUT", f"/user/s9001/api/contents/{NAME}/{NAME}.ipynb", json=body)  # s9001 types our code in
+    hub.call("POST", "/user/s9001/assignments/submit", data=form)
+    hub.nbgrader("s9002", "submit", NAME, "--course", COURSE)  # s9002 hands in the blank release
 
     collected = hub.call("POST", f"/user/{TEACHER}/formgrader/api/assignment/{NAME}/collect").json()
     assert collected.get("success"), collected
