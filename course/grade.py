@@ -361,7 +361,11 @@ def grade_all(grader: Grader, units: list[tuple[str, str]], workers: int = 0, sc
         The outcomes in the order of ``units``, whatever order they finished in.
     """
 
-    def report(outcome: Outcome) -> Outcome:
+    def finished(future, unit: tuple[str, str]) -> Outcome:
+        try:
+            outcome = future.result()
+        except Exception as err:  # noqa: BLE001 - one submission's failure is one line; grading goes on
+            outcome = Outcome(*unit, refused=f"grading stopped: {type(err).__name__}: {err}"[:300])
         print(f"[grade] {outcome.student} {outcome.assignment}: {_summary(outcome)}", flush=True)
         return outcome
 
@@ -369,15 +373,13 @@ def grade_all(grader: Grader, units: list[tuple[str, str]], workers: int = 0, sc
         from distributed import Client, as_completed
 
         with Client(scheduler) as client:
-            futures = [client.submit(grader.grade_one, *unit, pure=False) for unit in units]
-            for future in as_completed(futures):
-                report(future.result())
-            return [future.result() for future in futures]
-    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-        futures = [pool.submit(grader.grade_one, *unit) for unit in units]
-        for future in concurrent.futures.as_completed(futures):
-            report(future.result())
-        return [future.result() for future in futures]
+            futures = {client.submit(grader.grade_one, *unit, pure=False): unit for unit in units}
+            done = {futures[f]: finished(f, futures[f]) for f in as_completed(futures)}
+    else:
+        with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+            futures = {pool.submit(grader.grade_one, *unit): unit for unit in units}
+            done = {futures[f]: finished(f, futures[f]) for f in concurrent.futures.as_completed(futures)}
+    return [done[unit] for unit in units]
 
 
 def return_feedback(course_dir: Path, target: Path) -> None:

@@ -96,6 +96,25 @@ def test_nbgrader_commands_run_in_one_process_and_a_failed_one_is_one_line(tmp_p
     assert exported == "" and (tmp_path / "grades.csv").exists(), "the next command still runs"
 
 
+def test_one_submission_that_breaks_grading_is_one_line_and_the_others_are_graded(capsys):
+    from course import grade
+
+    class Grader:
+        def grade_one(self, student: str, name: str) -> grade.Outcome:
+            if student == "s2":
+                raise OSError("disk full")
+            return grade.Outcome(student, name)
+
+    units = [("s1", NAME), ("s2", NAME), ("s3", NAME)]
+    outcomes = grade.grade_all(Grader(), units, workers=2)
+    assert [(o.student, o.refused) for o in outcomes] == [
+        ("s1", ""),
+        ("s2", "grading stopped: OSError: disk full"),
+        ("s3", ""),
+    ]
+    assert "[grade] s2 03_optimizers: refused: grading stopped: OSError: disk full" in capsys.readouterr().out
+
+
 def test_every_notebook_is_released_or_says_why_not():
     sources = {p.stem for p in (ROOT / "notebooks" / "src").glob("[0-9]*.py")}
     assert sources == set(points.CELLS) | set(points.NOT_RELEASED) and not set(points.CELLS) & set(points.NOT_RELEASED)
