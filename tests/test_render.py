@@ -150,6 +150,7 @@ def test_the_check_catches_a_clipped_table(tmp_path, monkeypatch):
 
 def test_render_fails_in_one_line_on_missing_cache(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(render, "REPORTS", tmp_path / "reports")
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "require")  # render.main sets it for its kernels: undone after the test
     monkeypatch.setenv("IMGCLS_CACHE_DIR", str(tmp_path / "empty_cache"))
     monkeypatch.setenv("IMGCLS_DATA_DIR", str(SHARED_DATA))
     if not have_real_data():
@@ -163,6 +164,7 @@ def test_render_fails_in_one_line_on_missing_cache(tmp_path, monkeypatch, capsys
 
 def test_render_offline_without_data_names_what_is_missing_in_one_line(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(render, "REPORTS", tmp_path / "reports")
+    monkeypatch.setenv("IMGCLS_CACHE_MODE", "require")  # render.main sets it for its kernels: undone after the test
     monkeypatch.delenv("IMGCLS_DATA_DIR", raising=False)
     monkeypatch.setenv("IMGCLS_OFFLINE", "1")
     if data.DEBIAN_DATA_DIR.exists():

@@ -168,6 +168,7 @@ def train(folder: Path, nb: nbformat.NotebookNode) -> None:
         "IMGCLS_OFFLINE": "1",
         "MPLBACKEND": "Agg",
         "IMGCLS_SMOKE": "1",
+        "IMGCLS_CACHE_MODE": "train",  # whatever an earlier test of this process left set
         "IMGCLS_CACHE_DIR": str(folder),
         "IMGCLS_PARTIAL_DIR": str(folder / ".cache" / "partial"),
     }
@@ -181,6 +182,8 @@ def train(folder: Path, nb: nbformat.NotebookNode) -> None:
         for key, value in saved.items():
             os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
     nbformat.write(nb, folder / "notebooks" / f"{NAME}.ipynb")
+    failed = [f"{o['ename']}: {o['evalue']}" for c in nb.cells for o in c.get("outputs", []) if "ename" in o]
+    assert list((folder / "saved_models").glob("*.keras")), f"the student trained nothing: {failed[:3]}"
 
 
 def pack(folder: Path, target: Path, entries_from: Path | None = None) -> None:
