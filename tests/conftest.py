@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -108,6 +109,21 @@ def releases(tmp_path_factory):
     return get
 
 
+@contextlib.contextmanager
+def environment(**values: str):
+    """Set environment variables for a block (``""`` still sets one), then put back what was there."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def _free_port() -> int:
     import socket
 
@@ -174,14 +190,12 @@ def trained_student(releases, tmp_path_factory):
         "IMGCLS_OFFLINE": "1",
         "MPLBACKEND": "Agg",
         "IMGCLS_SMOKE": "1",
+        "IMGCLS_CACHE_MODE": "train",
         "IMGCLS_CACHE_DIR": str(folder),
         "IMGCLS_PARTIAL_DIR": str(folder / ".cache" / "partial"),
     }
-    saved = {key: os.environ.get(key) for key in [*env, "IMGCLS_CACHE_MODE"]}
-    os.environ.update(env)
-    os.environ.pop("IMGCLS_CACHE_MODE", None)
     runs = {}
-    try:
+    with environment(**env):
         for stop in (False, True):
             path = folder / "notebooks" / f"{name}.ipynb"
             nb = nbformat.read(path, as_version=4)
@@ -192,12 +206,6 @@ def trained_student(releases, tmp_path_factory):
                 client.execute()
             nbformat.write(nb, path)
             runs[stop] = nb
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     return SimpleNamespace(folder=folder, trained=runs[False], rerun=runs[True])
 
 

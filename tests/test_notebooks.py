@@ -20,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, SHARED_DATA, have_real_data, render_available
+from conftest import ROOT, SHARED_DATA, _cache_snapshot, have_real_data, render_available
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import KERNELSPEC, project_client  # noqa: E402
@@ -109,16 +109,6 @@ def test_notebook_smoke(path, smoke_cache, monkeypatch):
     assert smoke_run(path, smoke_cache, monkeypatch) == []
 
 
-def cache_files() -> dict[str, tuple[int, int]]:
-    """Size and modification time of every committed cache file."""
-    return {
-        str(f.relative_to(ROOT)): (f.stat().st_size, f.stat().st_mtime_ns)
-        for folder in ("saved_models", "histories")
-        for f in (ROOT / folder).rglob("*")
-        if f.is_file()
-    }
-
-
 @pytest.mark.skipif(not have_real_data(), reason="offline datasets not present")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_notebook_from_committed_cache(path, monkeypatch, request):
@@ -129,9 +119,9 @@ def test_notebook_from_committed_cache(path, monkeypatch, request):
         nb = nbformat.read(executed, as_version=4)
         written = laptop.cache_written
     else:
-        before = cache_files()
+        before = _cache_snapshot(ROOT)
         nb = execute(path, monkeypatch, IMGCLS_CACHE_MODE="require", IMGCLS_CACHE_DIR=str(ROOT))
-        written = cache_files() != before
+        written = _cache_snapshot(ROOT) != before
     assert error_outputs(nb) == [], "a cell failed (in require mode a call to fit is an error)"
     assert not written, "grading mode wrote to the cache"
 

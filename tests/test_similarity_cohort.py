@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import ROOT, SHARED_DATA, have_real_data
+from conftest import ROOT, SHARED_DATA, environment, have_real_data
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from run_notebooks import project_client  # noqa: E402
@@ -172,15 +171,9 @@ def train(folder: Path, nb: nbformat.NotebookNode) -> None:
         "IMGCLS_CACHE_DIR": str(folder),
         "IMGCLS_PARTIAL_DIR": str(folder / ".cache" / "partial"),
     }
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        with project_client(nb, folder / "notebooks", notebook=NAME, timeout=900) as client:
-            client.allow_errors = True
-            client.execute()
-    finally:
-        for key, value in saved.items():
-            os.environ.pop(key) if value is None else os.environ.__setitem__(key, value)
+    with environment(**env), project_client(nb, folder / "notebooks", notebook=NAME, timeout=900) as client:
+        client.allow_errors = True
+        client.execute()
     nbformat.write(nb, folder / "notebooks" / f"{NAME}.ipynb")
     failed = [f"{o['ename']}: {o['evalue']}" for c in nb.cells for o in c.get("outputs", []) if "ename" in o]
     assert list((folder / "saved_models").glob("*.keras")), f"the student trained nothing: {failed[:3]}"
