@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,23 @@ class Outcome:
     scaled: dict[str, float] = field(default_factory=dict)  # performance points of a passed test
     parts: dict[str, float] = field(default_factory=dict)  # seconds: verify, autograde
     digests: list = field(default_factory=list)  # (kind, entry, digest, training record) of its results
+    seconds: float = 0.0
+
+
+@dataclass
+class Examined:
+    """What :mod:`course.examine` found in one handed-in cache."""
+
+    rows: list[dict]  # verify's rows
+    digests: list = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class Autograded:
+    """How nbgrader's autograde of one submission went."""
+
+    failed: str  # '' when it wrote the autograded notebook, else one line saying why not
     seconds: float = 0.0
 
 
@@ -152,10 +170,10 @@ class Grader:
             return argv
         return sandbox.wrap(argv, writable=writable, readable=[*self.readable, *readable], hidden=self.hidden)
 
-    def _our_module(self, module: str, args: list[str], cache: Path, run: Path) -> subprocess.CompletedProcess:
-        """``python -m MODULE ARGS`` from our helpers and course (read-only), sandboxed, the cache read-only."""
+    def _our_module(self, module: str, args: list[str], caches: list[Path], run: Path) -> subprocess.CompletedProcess:
+        """``python -m MODULE ARGS`` from our helpers and course (read-only), sandboxed, the caches read-only."""
         return subprocess.run(
-            self._wrap([sys.executable, "-m", module, *args], [run], [ROOT / "helpers", ROOT / "course", cache]),
+            self._wrap([sys.executable, "-m", module, *args], [run], [ROOT / "helpers", ROOT / "course", *caches]),
             cwd=run,
             env=_env(self.settings, HOME=str(run / "home"), TMPDIR=str(run), IMGCLS_OFFLINE="1"),
             capture_output=True,
@@ -163,18 +181,45 @@ class Grader:
             timeout=SUBMISSION_TIMEOUT_S,
         )
 
-    def examine(self, cache: Path, run: Path) -> tuple[list[dict], list]:
-        """verify's rows and the similarity digests of a handed-in cache (:mod:`course.examine`)."""
-        done = self._our_module("course.examine", [str(cache)], cache, run)
-        try:
-            found = json.loads(done.stdout.strip().splitlines()[-1])
-            return found["rows"], [tuple(item) for item in found["digests"]]
-        except (ValueError, IndexError, KeyError, TypeError):
-            return [{"name": "(cache)", "status": "FAIL", "detail": f"verify stopped: {engine.last_line(done)}"}], []
+    def _examine(self, folders: list[Path]) -> dict[Path, Examined]:
+        """:mod:`course.examine` on ``folders`` in one sandboxed process; a folder it never reached is left out."""
+        with tempfile.TemporaryDirectory(prefix="g") as tmp:
+            run = Path(tmp)
+            (run / "home").mkdir()
+            try:
+                done = self._our_module("course.examine", [str(f) for f in folders], folders, run)
+                printed, why = done.stdout, engine.last_line(done)
+            except subprocess.TimeoutExpired as err:
+                printed = err.stdout.decode(errors="replace") if isinstance(err.stdout, bytes) else err.stdout or ""
+                why = f"verify took over {SUBMISSION_TIMEOUT_S // 60} minutes and was stopped"
+        found: dict[Path, Examined] = {}
+        for line in printed.splitlines():
+            try:
+                item = json.loads(line)
+                digests = [tuple(d) for d in item["digests"]]
+                found[Path(item["cache"])] = Examined(list(item["rows"]), digests, float(item["seconds"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        if len(folders) == 1 and folders[0] not in found:
+            found[folders[0]] = Examined([{"name": "(cache)", "status": "FAIL", "detail": f"verify stopped: {why}"}])
+        return found
+
+    def examine_student(self, student: str, names: list[str]) -> dict[str, Examined]:
+        """verify's rows and the digests of a student's submissions, in one process (:mod:`course.examine`).
+
+        A submission that stopped that process (it crashed or hung on it) and those
+        after it are examined again one by one, so it fails alone.
+        """
+        folders = {name: self.course_dir / "submitted" / student / name for name in names}
+        found = self._examine(list(folders.values()))
+        for folder in folders.values():
+            if folder not in found:
+                found.update(self._examine([folder]))
+        return {name: found[folder] for name, folder in folders.items()}
 
     def digests(self, cache: Path, run: Path) -> list:
         """The submission's weight and history digests (:mod:`course.similarity`)."""
-        done = self._our_module("course.similarity", [str(cache)], cache, run)
+        done = self._our_module("course.similarity", [str(cache)], [cache], run)
         try:
             return [tuple(item) for item in json.loads(done.stdout.strip().splitlines()[-1])]
         except (ValueError, IndexError, TypeError):
@@ -203,37 +248,41 @@ class Grader:
         args.append(f"--KernelManager.ip={run / 'k'}")
         return engine.process(args, self.course_dir, env, timeout=SUBMISSION_TIMEOUT_S)
 
-    def grade_one(self, student: str, name: str) -> Outcome:
-        """Verify and autograde one submission; the outcome says what to withhold and why."""
+    def autograde_one(self, student: str, name: str) -> Autograded:
+        """:meth:`autograde` in a temporary folder of its own (its home, runtime and resume folder)."""
         start = time.monotonic()
-        outcome = Outcome(student, name)
-        submitted = self.course_dir / "submitted" / student / name
-        problem = _notebook_problem(submitted / f"{name}.ipynb")
-        if any(p.is_symlink() or not (p.is_file() or p.is_dir()) for p in submitted.rglob("*")):
-            problem = "the submission holds a symbolic link or a special file"
-        if not intake.STUDENT_ID.match(f"{student}_"):
-            problem = "the folder's name is not a student id"
-
-        if problem:
-            outcome.refused = problem
-            return outcome
         with tempfile.TemporaryDirectory(prefix="g") as tmp:  # short: Unix socket paths are at most 107 bytes
             run = Path(tmp)
             (run / "home").mkdir()
-            rows, outcome.digests = self.examine(submitted, run)
-            outcome.parts["verify"] = time.monotonic() - start
             try:
                 done = self.autograde(student, name, run)
-                outcome.parts["autograde"] = time.monotonic() - start - outcome.parts["verify"]
             except subprocess.TimeoutExpired:
-                outcome.refused = f"autograde took over {SUBMISSION_TIMEOUT_S // 60} minutes and was stopped"
-                return outcome
+                why = f"autograde took over {SUBMISSION_TIMEOUT_S // 60} minutes and was stopped"
+                return Autograded(why, time.monotonic() - start)
         graded_nb = self.course_dir / "autograded" / student / name / f"{name}.ipynb"
-        if done.returncode != 0 or not graded_nb.exists():
-            outcome.refused = f"autograde failed: {engine.last_line(done)}"
+        failed = done.returncode != 0 or not graded_nb.exists()
+        return Autograded(f"autograde failed: {engine.last_line(done)}" if failed else "", time.monotonic() - start)
+
+    def refusal(self, student: str, name: str) -> str:
+        """Why a submitted folder is not graded at all ('' when it is)."""
+        submitted = self.course_dir / "submitted" / student / name
+        if not intake.STUDENT_ID.match(f"{student}_"):
+            return "the folder's name is not a student id"
+        if any(p.is_symlink() or not (p.is_file() or p.is_dir()) for p in submitted.rglob("*")):
+            return "the submission holds a symbolic link or a special file"
+        return _notebook_problem(submitted / f"{name}.ipynb")
+
+    def judge(self, student: str, name: str, examined: Examined, autograded: Autograded) -> Outcome:
+        """The outcome of one verified and autograded submission: what to withhold and why."""
+        outcome = Outcome(student, name, digests=examined.digests)
+        outcome.parts = {"verify": examined.seconds, "autograde": autograded.seconds}
+        outcome.seconds = examined.seconds + autograded.seconds
+        if autograded.failed:
+            outcome.refused = autograded.failed
             return outcome
-        self._judge(outcome, rows, nbformat.read(submitted / f"{name}.ipynb", as_version=4), graded_nb)
-        outcome.seconds = time.monotonic() - start
+        graded_nb = self.course_dir / "autograded" / student / name / f"{name}.ipynb"
+        handed_in = nbformat.read(self.course_dir / "submitted" / student / name / f"{name}.ipynb", as_version=4)
+        self._judge(outcome, examined.rows, handed_in, graded_nb)
         return outcome
 
     def _judge(self, outcome: Outcome, rows: list[dict], handed_in, graded_nb: Path) -> None:
@@ -351,34 +400,52 @@ def gather(submissions: Path, course_dir: Path) -> list[Outcome]:
 
 
 def grade_all(grader: Grader, units: list[tuple[str, str]], workers: int = 0, scheduler: str = "") -> list[Outcome]:
-    """Grade each (student, assignment), ``workers`` at a time, or on the Dask scheduler at ``scheduler``.
+    """Grade each (student, assignment), ``workers`` tasks at a time, or on the Dask scheduler at ``scheduler``.
 
-    Each submission is graded in processes of its own (verify, autograde and its
-    kernel), so the local pool is of threads that start and wait for them.
+    The tasks are one examination of each student's handed-in caches (one
+    process for all of a student's notebooks) and one autograde per submission,
+    each in processes of its own, so the local pool is of threads that start and
+    wait for them. Each submission is judged here once both of its tasks are done.
     Dask workers must see the same folders (one machine, or a shared file system).
 
     Returns:
         The outcomes in the order of ``units``, whatever order they finished in.
     """
+    done: dict[tuple[str, str], Outcome] = {}
+    students: dict[str, list[str]] = {}
 
-    def finished(future, unit: tuple[str, str]) -> Outcome:
+    def finished(unit: tuple[str, str], outcome: Callable[..., Outcome], *args) -> None:
         try:
-            outcome = future.result()
+            done[unit] = outcome(*args)
         except Exception as err:  # noqa: BLE001 - one submission's failure is one line; grading goes on
-            outcome = Outcome(*unit, refused=f"grading stopped: {type(err).__name__}: {err}"[:300])
-        print(f"[grade] {outcome.student} {outcome.assignment}: {_summary(outcome)}", flush=True)
-        return outcome
+            done[unit] = Outcome(*unit, refused=f"grading stopped: {type(err).__name__}: {err}"[:300])
+        print(f"[grade] {unit[0]} {unit[1]}: {_summary(done[unit])}", flush=True)
+
+    def judged(student: str, name: str, examined, autograded) -> Outcome:
+        return grader.judge(student, name, examined.result()[name], autograded.result())
+
+    for unit in units:
+        why = grader.refusal(*unit)
+        if why:
+            finished(unit, Outcome, *unit, why)
+        else:
+            students.setdefault(unit[0], []).append(unit[1])
+
+    def run(submit, as_completed) -> None:
+        examined = {student: submit(grader.examine_student, student, names) for student, names in students.items()}
+        autograded = {submit(grader.autograde_one, s, n): (s, n) for s, names in students.items() for n in names}
+        for future in as_completed(autograded):
+            student, name = unit = autograded[future]
+            finished(unit, judged, student, name, examined[student], future)
 
     if scheduler:
         from distributed import Client, as_completed
 
         with Client(scheduler) as client:
-            futures = {client.submit(grader.grade_one, *unit, pure=False): unit for unit in units}
-            done = {futures[f]: finished(f, futures[f]) for f in as_completed(futures)}
+            run(lambda *task: client.submit(*task, pure=False), as_completed)
     else:
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
-            futures = {pool.submit(grader.grade_one, *unit): unit for unit in units}
-            done = {futures[f]: finished(f, futures[f]) for f in concurrent.futures.as_completed(futures)}
+            run(pool.submit, concurrent.futures.as_completed)
     return [done[unit] for unit in units]
 
 

@@ -399,7 +399,12 @@ def verify_predictions(
     )
 
 
-def verify_all(cache_dir: Path | None = None, patterns: list[str] | None = None, indexed: bool = True) -> list[Row]:
+def verify_all(
+    cache_dir: Path | None = None,
+    patterns: list[str] | None = None,
+    indexed: bool = True,
+    data: DataIndex | None = None,
+) -> list[Row]:
     """Verify every manifest entry (optionally only names matching glob patterns) and the prediction caches.
 
     Args:
@@ -407,8 +412,10 @@ def verify_all(cache_dir: Path | None = None, patterns: list[str] | None = None,
         patterns: Only names matching these glob patterns.
         indexed: Check ``histories/index.json`` for deleted entries; a student's
             cache has no index (grading knows its needed entries from autograde).
+        data: The standard splits to re-measure on, when several caches share
+            them (default: a new index, built on first use).
     """
-    data = DataIndex()
+    data = data if data is not None else DataIndex()
     rows: list[Row] = []
     entries = cache.list_entries(cache_dir)
     root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()

@@ -100,19 +100,73 @@ def test_one_submission_that_breaks_grading_is_one_line_and_the_others_are_grade
     from course import grade
 
     class Grader:
-        def grade_one(self, student: str, name: str) -> grade.Outcome:
+        examined: list = []
+
+        def refusal(self, student: str, name: str) -> str:
+            return "not a student id" if student == "x" else ""
+
+        def examine_student(self, student: str, names: list[str]) -> dict:
+            self.examined.append((student, names))
+            return {name: grade.Examined([], seconds=1.0) for name in names}
+
+        def autograde_one(self, student: str, name: str) -> grade.Autograded:
             if student == "s2":
                 raise OSError("disk full")
-            return grade.Outcome(student, name)
+            return grade.Autograded("", 2.0)
 
-    units = [("s1", NAME), ("s2", NAME), ("s3", NAME)]
-    outcomes = grade.grade_all(Grader(), units, workers=2)
-    assert [(o.student, o.refused) for o in outcomes] == [
-        ("s1", ""),
-        ("s2", "grading stopped: OSError: disk full"),
-        ("s3", ""),
+        def judge(self, student: str, name: str, examined, autograded) -> grade.Outcome:
+            return grade.Outcome(student, name, seconds=examined.seconds + autograded.seconds)
+
+    units = [("s1", NAME), ("s2", NAME), ("x", NAME), ("s3", NAME), ("s1", "02_dense_baselines")]
+    grader = Grader()
+    outcomes = grade.grade_all(grader, units, workers=2)
+    assert [(o.student, o.assignment, o.refused) for o in outcomes] == [
+        ("s1", NAME, ""),
+        ("s2", NAME, "grading stopped: OSError: disk full"),
+        ("x", NAME, "not a student id"),
+        ("s3", NAME, ""),
+        ("s1", "02_dense_baselines", ""),
     ]
+    assert outcomes[0].seconds == 3.0, "each submission is judged on its examination and its autograde"
+    assert sorted(grader.examined) == [("s1", [NAME, "02_dense_baselines"]), ("s2", [NAME]), ("s3", [NAME])], (
+        "one examination per student, of all their gradable submissions"
+    )
     assert "[grade] s2 03_optimizers: refused: grading stopped: OSError: disk full" in capsys.readouterr().out
+
+
+def test_a_submission_that_stops_its_students_examination_is_examined_again_alone(tmp_path, monkeypatch):
+    from course import grade
+
+    course_dir = tmp_path / "course"
+    names = ["01_data_preparation", "02_dense_baselines", NAME]
+    calls = []
+
+    def examine_process(self, module, args, caches, run):
+        calls.append([Path(a).name for a in args])
+        lines = []
+        for arg in args:
+            if len(args) > 1 and arg.endswith("02_dense_baselines"):  # the process dies here
+                return subprocess.CompletedProcess(args, -9, "\n".join(lines), "Killed")
+            found = {"rows": [{"name": "run", "status": "OK"}], "digests": [["weights", "run", "ab", ""]], "seconds": 1}
+            lines.append(json.dumps({"cache": arg, **found}))
+        return subprocess.CompletedProcess(args, 0, "\n".join(lines), "")
+
+    monkeypatch.setattr(grade.Grader, "_our_module", examine_process)
+    found = grade.Grader(course_dir, hidden=[]).examine_student("s1", names)
+    assert calls == [names, ["02_dense_baselines"], [NAME]], "the rest again, one process each"
+    assert set(found) == set(names) and all(e.rows == [{"name": "run", "status": "OK"}] for e in found.values())
+    assert found[NAME].digests == [("weights", "run", "ab", "")]
+
+
+def test_a_submission_that_stops_its_examination_alone_is_one_fail_row(tmp_path, monkeypatch):
+    from course import grade
+
+    def dies(self, module, args, caches, run):
+        return subprocess.CompletedProcess(args, -9, "", "MemoryError")
+
+    monkeypatch.setattr(grade.Grader, "_our_module", dies)
+    found = grade.Grader(tmp_path, hidden=[]).examine_student("s1", [NAME])
+    assert found[NAME].rows == [{"name": "(cache)", "status": "FAIL", "detail": "verify stopped: MemoryError"}]
 
 
 def test_every_notebook_is_released_or_says_why_not():
