@@ -53,19 +53,6 @@ def check_name(name: str) -> str:
     return name
 
 
-def paths(name: str, cache_dir: str | os.PathLike | None = None) -> dict[str, Path]:
-    """Return the model, history and manifest paths of a cache name."""
-    root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
-    check_name(name)
-    partial_root = settings.partial_dir(root)
-    return {
-        "model": root / "saved_models" / f"{name}.keras",
-        "history": root / "histories" / f"{name}.pkl",
-        "manifest": root / "histories" / f"{name}.json",
-        "partial": partial_root / name,
-    }
-
-
 def sha256_file(path: Path) -> str:
     """Return the hex SHA-256 of a file."""
     h = hashlib.sha256()
@@ -192,24 +179,6 @@ def model_stored(entry: dict) -> bool:
     return entry.get("model_stored", True) is not False
 
 
-def verify_files(name: str, entry: dict, cache_dir: str | os.PathLike | None = None) -> list[str]:
-    """Check a manifest entry's files exist and match their recorded SHA-256.
-
-    Returns:
-        A list of problems, empty when both files are intact.
-    """
-    problems = []
-    p = paths(name, cache_dir)
-    for kind in ("model", "history") if model_stored(entry) else ("history",):
-        path = p[kind]
-        recorded = entry.get("files", {}).get(kind, {}).get("sha256")
-        if not path.is_file():
-            problems.append(f"{path} is missing")
-        elif recorded != sha256_file(path):
-            problems.append(f"{path} does not match its recorded SHA-256 (truncated, edited or swapped)")
-    return problems
-
-
 class ModelRefused(CacheCorrupt):
     """A cached model not loaded because it could run code, or needs objects the running notebook did not define."""
 
@@ -249,49 +218,130 @@ def load_model(path: Path, custom_objects: dict[str, Any] | None = None) -> Any:
         raise CacheCorrupt(f"{path.name} cannot be loaded ({type(err).__name__}: {reason})") from None
 
 
-def list_entries(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:
-    """Return every manifest entry in the cache, keyed by name."""
-    root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
-    entries = {}
-    for path in sorted((root / "histories").glob("*.json")):
-        entry = read_manifest(path)
-        if entry is not None and entry.get("name") == path.stem and _NAME_RE.fullmatch(path.stem):
-            entries[path.stem] = entry
-    return entries
-
-
-def manifest(name: str, cache_dir: str | os.PathLike | None = None) -> dict:
-    """Return the manifest entry of a cached run (training time, metrics, ...).
-
-    Raises:
-        CacheMiss: If there is no entry of that name.
-    """
-    entry = read_manifest(paths(name, cache_dir)["manifest"])
-    if entry is None:
-        raise CacheMiss(f"no cached artifact {name!r}{trained_elsewhere(name)}")
-    return entry
-
-
 def trained_elsewhere(name: str) -> str:
     """For a run an earlier notebook trains: which notebook to finish first."""
     notebook = shared_runs.TRAINED_BY.get(name)
     return f": notebook {notebook} trains it; finish that notebook first" if notebook else ""
 
 
-def load_cached(name: str, cache_dir: str | os.PathLike | None = None) -> tuple[Any, dict[str, list[float]]]:
-    """Load a cached model and history by name alone, after checking both files.
+class Cache:
+    """One training cache: ``saved_models/`` and ``histories/`` under a root passed in.
 
-    For notebooks that analyse a model trained elsewhere (it never trains).
+    The notebooks' cache is :meth:`at` with no root (``IMGCLS_CACHE_DIR``, else
+    the project); grading opens one per student's handed-in folder.
 
-    Raises:
-        CacheMiss: If there is no entry of that name.
-        CacheCorrupt: If a file is missing, damaged or unsafe.
+    Args:
+        root: The folder holding ``saved_models/`` and ``histories/``.
+        partial_root: Where unfinished runs keep their resume state
+            (default: ``IMGCLS_PARTIAL_DIR``, else ``ROOT/.cache/partial``).
     """
-    entry = manifest(name, cache_dir)
-    if not model_stored(entry):
-        raise CacheMiss(f"cached artifact {name!r} keeps its history and metrics only, no model file")
-    problems = verify_files(name, entry, cache_dir)
-    if problems:
-        raise CacheCorrupt(f"cached artifact {name!r} is damaged: " + "; ".join(problems))
-    p = paths(name, cache_dir)
-    return load_model(p["model"]), load_history(p["history"])
+
+    def __init__(self, root: str | os.PathLike, partial_root: str | os.PathLike | None = None) -> None:
+        self.root = Path(root)
+        self.partial_root = Path(partial_root) if partial_root is not None else settings.partial_dir(self.root)
+
+    @classmethod
+    def at(cls, root: str | os.PathLike | None = None) -> Cache:
+        """The cache at ``root``, or the settings' cache when ``root`` is None."""
+        return cls(root if root is not None else settings.cache_dir())
+
+    def paths(self, name: str) -> dict[str, Path]:
+        """The model, history, manifest and resume-state paths of a cache name."""
+        check_name(name)
+        return {
+            "model": self.root / "saved_models" / f"{name}.keras",
+            "history": self.root / "histories" / f"{name}.pkl",
+            "manifest": self.root / "histories" / f"{name}.json",
+            "partial": self.partial_root / name,
+        }
+
+    def entries(self) -> dict[str, dict]:
+        """Every manifest entry in the cache, keyed by name."""
+        entries = {}
+        for path in sorted((self.root / "histories").glob("*.json")):
+            entry = read_manifest(path)
+            if entry is not None and entry.get("name") == path.stem and _NAME_RE.fullmatch(path.stem):
+                entries[path.stem] = entry
+        return entries
+
+    def manifest(self, name: str) -> dict:
+        """The manifest entry of a cached run (training time, metrics, ...).
+
+        Raises:
+            CacheMiss: If there is no entry of that name.
+        """
+        entry = read_manifest(self.paths(name)["manifest"])
+        if entry is None:
+            raise CacheMiss(f"no cached artifact {name!r}{trained_elsewhere(name)}")
+        return entry
+
+    def damaged(self, name: str, entry: dict) -> list[str]:
+        """Problems of an entry's files: missing, or not matching their recorded SHA-256 (empty when intact)."""
+        problems = []
+        p = self.paths(name)
+        for kind in ("model", "history") if model_stored(entry) else ("history",):
+            path = p[kind]
+            recorded = entry.get("files", {}).get(kind, {}).get("sha256")
+            if not path.is_file():
+                problems.append(f"{path} is missing")
+            elif recorded != sha256_file(path):
+                problems.append(f"{path} does not match its recorded SHA-256 (truncated, edited or swapped)")
+        return problems
+
+    def load(
+        self, name: str, custom_objects: dict[str, Any] | None = None, with_model: bool = True
+    ) -> tuple[Any, dict[str, list[float]]]:
+        """An entry's model (None unless ``with_model``) and history, from files already checked by :meth:`damaged`.
+
+        Raises:
+            ModelRefused: The model could run code, or needs objects not in ``custom_objects``.
+            CacheCorrupt: A file cannot be read.
+        """
+        p = self.paths(name)
+        history = load_history(p["history"])
+        return (load_model(p["model"], custom_objects) if with_model else None), history
+
+    def load_cached(self, name: str) -> tuple[Any, dict[str, list[float]]]:
+        """Load a cached model and history by name alone, after checking both files.
+
+        For notebooks that analyse a model trained elsewhere (it never trains).
+
+        Raises:
+            CacheMiss: If there is no entry of that name.
+            CacheCorrupt: If a file is missing, damaged or unsafe.
+        """
+        entry = self.manifest(name)
+        if not model_stored(entry):
+            raise CacheMiss(f"cached artifact {name!r} keeps its history and metrics only, no model file")
+        problems = self.damaged(name, entry)
+        if problems:
+            raise CacheCorrupt(f"cached artifact {name!r} is damaged: " + "; ".join(problems))
+        return self.load(name)
+
+
+# The same, for one call on a cache given by its folder (None: the settings' cache).
+
+
+def paths(name: str, cache_dir: str | os.PathLike | None = None) -> dict[str, Path]:
+    """:meth:`Cache.paths` of the cache at ``cache_dir``."""
+    return Cache.at(cache_dir).paths(name)
+
+
+def list_entries(cache_dir: str | os.PathLike | None = None) -> dict[str, dict]:
+    """:meth:`Cache.entries` of the cache at ``cache_dir``."""
+    return Cache.at(cache_dir).entries()
+
+
+def manifest(name: str, cache_dir: str | os.PathLike | None = None) -> dict:
+    """:meth:`Cache.manifest` of the cache at ``cache_dir``."""
+    return Cache.at(cache_dir).manifest(name)
+
+
+def verify_files(name: str, entry: dict, cache_dir: str | os.PathLike | None = None) -> list[str]:
+    """:meth:`Cache.damaged` of the cache at ``cache_dir``."""
+    return Cache.at(cache_dir).damaged(name, entry)
+
+
+def load_cached(name: str, cache_dir: str | os.PathLike | None = None) -> tuple[Any, dict[str, list[float]]]:
+    """:meth:`Cache.load_cached` of the cache at ``cache_dir``."""
+    return Cache.at(cache_dir).load_cached(name)

@@ -27,7 +27,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -398,6 +398,46 @@ def fit_cached(
     mode = mode or settings.cache_mode()
     if mode not in settings.MODES:
         raise ValueError(f"mode must be one of {settings.MODES}")
+    _check_call(x, y, validation_data, test_data, data_key, keep_model, return_model)
+    store = cache.Cache.at(cache_dir)
+    random_states = seeding.random_states()  # a cache hit gives them back as the notebook set them
+    model = _build(build_model, seed)
+    check_against_model(model, x, y)
+    fit_params = {
+        "epochs": min(epochs, 1) if settings.smoke_mode() else epochs,
+        "batch_size": batch_size,
+        "steps_per_epoch": steps_per_epoch,
+        "shuffle": shuffle,
+        "seed": seed,
+    }
+    callbacks, data = list(callbacks), {"x": x, "y": y, "validation": validation_data, "key": data_key}
+    initial = fingerprint.initial_weights(model, seed)
+    spec = fingerprint.build_spec(model, data=data, fit=fit_params, callbacks=callbacks, initial_weights=initial)
+    digest = fingerprint.spec_digest(spec)
+    described = {"description": description, "exercise": exercise, "verbose": verbose, "keep_model": keep_model}
+    p = store.paths(name)
+    job = _Job(name, p, spec, digest, x, y, validation_data, test_data, callbacks, fit_params, **described)
+
+    retrain = mode == "retrain" or (mode == "train" and settings.forced_retrain(name))
+    retrain = retrain and (str(p["manifest"]), digest) not in _RETRAINED  # each run once per process
+    found, recheck = (None, False) if retrain else _lookup(store, job, model, mode, return_model)
+    if found is None:
+        p["partial"].parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(p["partial"]) + ".lock"):  # one process per name: two runs' files never mix
+            found = _trained_meanwhile(store, job, model, return_model) if recheck else None
+            if found is None:
+                if not recheck:  # a retrain, or files found unusable: from scratch, never a leftover state
+                    shutil.rmtree(p["partial"], ignore_errors=True)
+                model, history = _train(job, model)
+                if retrain:
+                    _RETRAINED.add((str(p["manifest"]), digest))
+                return (model if return_model else None), history
+    seeding.set_random_states(random_states)
+    return found
+
+
+def _check_call(x, y, validation_data, test_data, data_key: str | None, keep_model: bool, return_model: bool) -> None:
+    """Refuse a call :func:`fit_cached` cannot key or store, with one line saying why."""
     if not _is_array_data(x) and data_key is None:
         raise ValueError("x is not an array: pass data_key='...' to identify its content")
     if not keep_model and return_model:
@@ -405,104 +445,64 @@ def fit_cached(
     check_training_arrays(x, y, validation_data, test_data)
     if keras_limits_problem():
         raise TrainingForbidden(keras_limits_problem())
-    p = cache.paths(name, cache_dir)
-    if settings.smoke_mode():
-        epochs = min(epochs, 1)
 
-    random_states = seeding.random_states()  # a cache hit gives them back as the notebook set them
-    model = _build(build_model, seed)
-    check_against_model(model, x, y)
-    user_callbacks = list(callbacks)
-    fit_params = {
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "steps_per_epoch": steps_per_epoch,
-        "shuffle": shuffle,
-        "seed": seed,
-    }
-    data = {"x": x, "y": y, "validation": validation_data, "key": data_key}
-    parts = {"data": data, "fit": fit_params, "callbacks": user_callbacks}
-    spec = fingerprint.build_spec(model, **parts, initial_weights=fingerprint.initial_weights(model, seed))
-    digest = fingerprint.spec_digest(spec)
 
+def _lookup(
+    store: cache.Cache, job: _Job, model: keras.Model, mode: str, return_model: bool
+) -> tuple[tuple | None, bool]:
+    """The cache's answer for ``job``: a hit's ``(model, history)``, or None and whether to look again under the lock.
+
+    A version-1 entry of the same experiment is migrated to the current key. In
+    require mode a miss, a stale entry or damaged files raise; otherwise they
+    are reported and the run is trained. Files found damaged or refused are not
+    looked at again (the second value is False).
+    """
+    name, p, digest = job.name, job.paths, job.digest
     entry = cache.read_manifest(p["manifest"])
-    wants_retrain = mode == "retrain" or (mode == "train" and settings.forced_retrain(name))
-    wants_retrain = wants_retrain and (str(p["manifest"]), digest) not in _RETRAINED  # each run once per process
-    unusable = False  # this process found the entry's files refused or unreadable: train, never load them again
-    if entry is not None and not wants_retrain:
-        if entry.get("fingerprint") != digest and not entry.get("key_version"):  # only then: is it a v1 key?
-            if entry.get("fingerprint") == fingerprint.spec_digest(fingerprint.legacy_spec(model, spec)):
-                entry = _migrate(name, p["manifest"], entry, spec, digest, write=mode != "require")
-        if entry.get("fingerprint") == digest:
-            problems = cache.verify_files(name, entry, cache_dir)
-            if not problems:
-                try:
-                    history = cache.load_history(p["history"])
-                    loaded = cache.load_model(p["model"], fingerprint.custom_objects(model)) if return_model else None
-                    if mode != "require":
-                        _record_origin(p["manifest"], entry, exercise)
-                    if verbose:
-                        print(f"[cache] loaded {name} (trained in {entry.get('training_seconds', 0):.0f} s)")
-                    seeding.set_random_states(random_states)
-                    return loaded, history
-                except cache.ModelRefused as err:
-                    if mode == "require":
-                        raise cache.ModelRefused(f"cached artifact {name!r} {err}") from None
-                    problems = [str(err)]
-                except cache.CacheCorrupt as err:
-                    problems = [str(err)]
+    if entry is None:
+        if mode == "require":
+            raise cache.CacheMiss(
+                f"no cached artifact {name!r}{cache.trained_elsewhere(name)}: train it first "
+                "(stop_training = False, or IMGCLS_CACHE_MODE=train), then re-run with stop_training = True"
+            )
+        return None, True
+    if entry.get("fingerprint") != digest and not entry.get("key_version"):  # only then: is it a v1 key?
+        if entry.get("fingerprint") == fingerprint.spec_digest(fingerprint.legacy_spec(model, job.spec)):
+            entry = _migrate(name, p["manifest"], entry, job.spec, digest, write=mode != "require")
+    if entry.get("fingerprint") != digest:
+        changes = "; ".join(fingerprint.describe_changes(entry.get("spec", {}), job.spec))
+        if mode == "require":
+            raise cache.CacheMiss(f"cached artifact {name!r} is stale: " + (changes or "fingerprint differs"))
+        print(f"[cache] {name} is stale ({changes}) -> retraining")
+        return None, True
+    problems = store.damaged(name, entry)
+    if not problems:
+        try:
+            found = store.load(name, fingerprint.custom_objects(model), with_model=return_model)
+            if mode != "require":
+                _record_origin(p["manifest"], entry, job.exercise)
+            if job.verbose:
+                print(f"[cache] loaded {name} (trained in {entry.get('training_seconds', 0):.0f} s)")
+            return found, False
+        except cache.ModelRefused as err:
             if mode == "require":
-                raise cache.CacheCorrupt(f"cached artifact {name!r} is damaged: " + "; ".join(problems))
-            print(f"[cache] {name}: " + "; ".join(problems) + " -> retraining")
-            unusable = True
-        else:
-            changes = fingerprint.describe_changes(entry.get("spec", {}), spec)
-            if mode == "require":
-                raise cache.CacheMiss(
-                    f"cached artifact {name!r} is stale: " + ("; ".join(changes) or "fingerprint differs")
-                )
-            print(f"[cache] {name} is stale (" + "; ".join(changes) + ") -> retraining")
-    elif entry is None and mode == "require":
-        raise cache.CacheMiss(
-            f"no cached artifact {name!r}{cache.trained_elsewhere(name)}: train it first "
-            "(stop_training = False, or IMGCLS_CACHE_MODE=train), then re-run with stop_training = True"
-        )
+                raise cache.ModelRefused(f"cached artifact {name!r} {err}") from None
+            problems = [str(err)]
+        except cache.CacheCorrupt as err:
+            problems = [str(err)]
+    if mode == "require":
+        raise cache.CacheCorrupt(f"cached artifact {name!r} is damaged: " + "; ".join(problems))
+    print(f"[cache] {name}: " + "; ".join(problems) + " -> retraining")
+    return None, False
 
-    p["partial"].parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(p["partial"]) + ".lock"):  # one process per name: artifacts of two runs never mix
-        if not wants_retrain and not unusable:
-            again = cache.read_manifest(p["manifest"])  # another process may have finished it meanwhile
-            if (
-                again is not None
-                and again.get("fingerprint") == digest
-                and not cache.verify_files(name, again, cache_dir)
-            ):
-                print(f"[cache] loaded {name} (trained meanwhile by another process)")
-                loaded = cache.load_model(p["model"], fingerprint.custom_objects(model)) if return_model else None
-                seeding.set_random_states(random_states)
-                return loaded, cache.load_history(p["history"])
-        else:
-            shutil.rmtree(p["partial"], ignore_errors=True)  # retrain means from scratch, never a leftover state
-        job = _Job(
-            name,
-            p,
-            spec,
-            digest,
-            x,
-            y,
-            validation_data,
-            test_data,
-            user_callbacks,
-            fit_params,
-            description,
-            exercise,
-            verbose,
-            keep_model,
-        )
-        model, history = _train(job, model)
-        if wants_retrain:
-            _RETRAINED.add((str(p["manifest"]), digest))
-        return (model if return_model else None), history
+
+def _trained_meanwhile(store: cache.Cache, job: _Job, model: keras.Model, return_model: bool) -> tuple | None:
+    """The run another process finished while this one waited for its lock, or None."""
+    entry = cache.read_manifest(job.paths["manifest"])
+    if entry is None or entry.get("fingerprint") != job.digest or store.damaged(job.name, entry):
+        return None
+    print(f"[cache] loaded {job.name} (trained meanwhile by another process)")
+    return store.load(job.name, fingerprint.custom_objects(model), with_model=return_model)
 
 
 def _migrate(name: str, manifest: Any, entry: dict, spec: dict, digest: str, *, write: bool) -> dict:
@@ -566,11 +566,11 @@ class _Job:
     y: Any
     validation_data: tuple | None
     test_data: tuple | None
-    callbacks: list
-    fit: dict
-    description: str
-    exercise: str
-    verbose: int
+    callbacks: list = field(default_factory=list)
+    fit: dict = field(default_factory=dict)
+    description: str = ""
+    exercise: str = ""
+    verbose: int = 2
     keep_model: bool = True
 
 
