@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     models, load_s = _load_once_seconds(names)
     lines = [
         f"Grading one complete submission ({len(names)} notebooks, one zip each) on {platform.machine()} "
-        f"with {cores} cores, sandbox {'on' if sandbox.available() else 'off'}. Per notebook, graded one at a time:",
+        f"with {cores} cores, sandbox {'on' if sandbox.available() else 'off'}. Per notebook, graded one at a time "
+        "(verify and the digests of all of a student's notebooks run in one process; each notebook's seconds there):",
         "",
         "| notebook | verify and digests (s) | autograde (s) | flags | result |",
         "|---|---:|---:|---:|---|",
@@ -118,8 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         f"| **all** | **{verify_s:.0f}** | **{autograde_s:.0f}** | | |",
         "",
         f"The rest of the one-at-a-time run ({serial - verify_s - autograde_s:.0f} s) is the course's: "
-        "generate_assignment, zip_collect, generate_feedback and export (one nbgrader process for each kind), "
-        "the gradebook and the report.",
+        "generate_assignment, zip_collect, generate_feedback and export (three nbgrader processes), "
+        "starting the student's verify process, the gradebook and the report.",
         "",
         "| graded on | wall time (s) | complete submissions per hour | speed-up | grades.csv as one at a time |",
         "|---|---:|---:|---:|---|",
