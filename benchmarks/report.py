@@ -282,10 +282,10 @@ retrained on all training images, is listed above it.
 `./course.sh grade` on one student who handed in every released notebook: our
 solution's nbgrader notebooks and the entries `./course.sh submit` packs from
 our cache, one zip per notebook. verify re-measures every handed-in model on the
-real data; nbgrader's autograde re-executes each notebook in require mode, in
-the grading sandbox. It is graded one notebook at a time, one per core (the
-default) and on a local Dask cluster. Goal: at most 5 minutes per complete
-submission.
+real data, in one sandboxed process for all of the student's notebooks;
+nbgrader's autograde re-executes each notebook in require mode, in the grading
+sandbox. It is graded one task at a time, one per core (the default) and on a
+local Dask cluster. Goal: at most 5 minutes per complete submission.
 
 {grading}"""
     (ROOT / "BENCHMARKS.md").write_text(text)

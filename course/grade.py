@@ -5,9 +5,11 @@ nbgrader does the grading; this is the glue around it:
 1. each zip is screened (:mod:`course.intake`); nbgrader's ``zip_collect`` puts
    the accepted ones into ``submitted/STUDENT/ASSIGNMENT/`` (a folder already in
    that layout is taken as it is);
-2. per submission, ``verify`` checks the handed-in cache and nbgrader's
-   ``autograde`` re-executes the notebook against it in require mode (nothing
-   trains), both in the sandbox of :mod:`course.sandbox`, with a home of its own;
+2. per student, ``verify`` checks the handed-in caches (:mod:`course.examine`,
+   one process for all of the student's notebooks); per submission, nbgrader's
+   ``autograde`` re-executes the notebook against its cache in require mode
+   (nothing trains); both in the sandbox of :mod:`course.sandbox`, each with a
+   home of its own;
 3. points that rest on a flagged entry, and answers over their limit, are set
    to 0 in the gradebook; the feedback says why (:mod:`course.checks`);
 4. nbgrader's ``generate_feedback`` and ``export`` write the feedback HTML and
