@@ -328,8 +328,8 @@ class Grader:
             if target.run in flagged or measured is None:
                 continue
             try:
-                path = cache.paths(target.run, self.course_dir / "submitted" / outcome.student / outcome.assignment)
-                curve = cache.load_history(path["history"]).get("val_accuracy", [])
+                handed_in = cache.Cache(self.course_dir / "submitted" / outcome.student / outcome.assignment)
+                curve = cache.load_history(handed_in.paths(target.run)["history"]).get("val_accuracy", [])
             except cache.CacheCorrupt:
                 continue
             graded = points.CELLS[outcome.assignment][gid]

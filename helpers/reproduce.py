@@ -17,7 +17,6 @@ differed by one of its training images in one epoch's training accuracy
 from __future__ import annotations
 
 import importlib.util
-import os
 import random
 import shutil
 import sys
@@ -92,30 +91,20 @@ def reproduce(names: list[str], *, cache_dir: Path | None = None) -> list[tuple[
             for name in members:  # the entries to retrain are removed from the scratch copy
                 for kind in ("model", "history", "manifest"):
                     cache.paths(name, scratch)[kind].unlink(missing_ok=True)
-            keys = ("IMGCLS_CACHE_DIR", "IMGCLS_CACHE_MODE", "IMGCLS_PARTIAL_DIR", "KERAS_BACKEND")
-            saved = {k: os.environ.get(k) for k in keys}
-            os.environ.update(
-                IMGCLS_CACHE_DIR=str(scratch), IMGCLS_CACHE_MODE="train", IMGCLS_PARTIAL_DIR=str(scratch / "partial")
-            )
-            if backend:  # the kernel trains on the backend the entries were trained on
-                os.environ["KERAS_BACKEND"] = backend
+            scratch_cache = {"IMGCLS_CACHE_DIR": str(scratch), "IMGCLS_PARTIAL_DIR": str(scratch / "partial")}
+            backend_set = {"KERAS_BACKEND": backend} if backend else {}  # the entries' own backend
             try:
                 source = settings.project_root() / "notebooks" / f"{notebook}.ipynb"
                 on = f" on {backend}" if backend else ""
                 print(f"[reproduce] {notebook}{on}: retraining {', '.join(members)}", flush=True)
-                execute_to(source, scratch / f"{notebook}.ipynb")
+                with settings.environment(**scratch_cache, IMGCLS_CACHE_MODE="train", **backend_set):
+                    execute_to(source, scratch / f"{notebook}.ipynb")
             except Exception as err:  # the notebook failed: every member fails, with the cell's error
                 rows += [
                     (n, "FAIL", float("nan"), f"{notebook} failed: {str(err).strip().splitlines()[-1]}")
                     for n in members
                 ]
                 continue
-            finally:
-                for key, value in saved.items():
-                    if value is None:
-                        os.environ.pop(key, None)
-                    else:
-                        os.environ[key] = value
             for name in members:
                 new_entry = cache.read_manifest(cache.paths(name, scratch)["manifest"])
                 if new_entry is None:

@@ -43,8 +43,10 @@ suite) can be steered from outside, e.g. by the test-suite or a grader:
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from helpers.errors import OneLineError
@@ -52,6 +54,26 @@ from helpers.errors import OneLineError
 MODES = ("train", "retrain", "require")
 
 _mode_override: str | None = None
+
+
+@contextlib.contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set environment variables for a block (``None`` removes one), then put back what was there."""
+    saved = {key: os.environ.get(key) for key in values}
+    try:
+        for key, value in values.items():
+            _put(key, value)
+        yield
+    finally:
+        for key, value in saved.items():
+            _put(key, value)
+
+
+def _put(key: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(key, None)
+    else:
+        os.environ[key] = value
 
 
 def project_root() -> Path:

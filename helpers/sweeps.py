@@ -250,16 +250,10 @@ def _local_processes(workers: int, x: Any, y: Any, fit: dict) -> Iterator[Execut
     """``workers`` new processes (spawned: a forked TensorFlow is unsafe) that hold ``x``, ``y`` and ``fit``."""
     context = multiprocessing.get_context("spawn")
     flags = os.environ.get("XLA_FLAGS")  # the workers' JAX, if Keras runs on it: one thread, set before it starts
-    if keras.config.backend() == "jax":
-        os.environ["XLA_FLAGS"] = f"{flags or ''} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
-    try:
+    one_thread = f"{flags or ''} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    with settings.environment(XLA_FLAGS=one_thread if keras.config.backend() == "jax" else flags):
         with ProcessPoolExecutor(workers, mp_context=context, initializer=_hold, initargs=(x, y, fit)) as pool:
             yield pool  # the workers start on the first submissions, in this block
-    finally:
-        if flags is None:
-            os.environ.pop("XLA_FLAGS", None)
-        else:
-            os.environ["XLA_FLAGS"] = flags
 
 
 def _is_dask_client(executor: Any) -> bool:

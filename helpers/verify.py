@@ -267,13 +267,13 @@ def _history_disagrees(name: str, history: dict, measured_val: float) -> list[Ro
     return [Row(name, "history/model", closest, measured_val, "ANOMALY", detail)]
 
 
-def verify_entry(name: str, entry: dict, data: DataIndex, cache_dir: Path | None = None) -> list[Row]:
-    """Check one cache entry; return its table rows."""
-    problems = cache.verify_files(name, entry, cache_dir)
+def verify_entry(name: str, entry: dict, data: DataIndex, store: cache.Cache) -> list[Row]:
+    """Check one entry of ``store``; return its table rows."""
+    problems = store.damaged(name, entry)
     if problems:
         status = "MISSING" if any("missing" in p for p in problems) else "CORRUPT"
         return [Row(name, status=status, detail="; ".join(problems))]
-    p = cache.paths(name, cache_dir)
+    p = store.paths(name)
     try:
         history = cache.load_history(p["history"])
         model = cache.load_model(p["model"]) if cache.model_stored(entry) else None
@@ -417,8 +417,8 @@ def verify_all(
     """
     data = data if data is not None else DataIndex()
     rows: list[Row] = []
-    entries = cache.list_entries(cache_dir)
-    root = Path(cache_dir) if cache_dir is not None else settings.cache_dir()
+    store = cache.Cache.at(cache_dir)
+    entries, root = store.entries(), store.root
 
     def wanted(name: str) -> bool:
         return not patterns or any(fnmatch.fnmatchcase(name, pat) for pat in patterns)
@@ -426,7 +426,7 @@ def verify_all(
     for name in sorted(entries):
         if wanted(name):
             try:
-                rows.extend(verify_entry(name, entries[name], data, cache_dir))
+                rows.extend(verify_entry(name, entries[name], data, store))
             except Exception as err:  # a malformed entry is one FAIL row; verify goes on
                 rows.append(Row(name, status="FAIL", detail=f"malformed entry ({type(err).__name__}: {err})"[:300]))
     index = read_index(root) if indexed else []

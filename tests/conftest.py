@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -109,19 +108,11 @@ def releases(tmp_path_factory):
     return get
 
 
-@contextlib.contextmanager
-def environment(**values: str):
-    """Set environment variables for a block (``""`` still sets one), then put back what was there."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def environment(**values: str | None):
+    """:func:`helpers.settings.environment`, imported when first used (importing helpers imports Keras)."""
+    from helpers.settings import environment as set_for_a_block
+
+    return set_for_a_block(**values)
 
 
 def _free_port() -> int:

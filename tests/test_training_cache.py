@@ -641,7 +641,7 @@ def test_a_version_1_entry_is_migrated_not_retrained(cache_dir, fit_counter):
     assert entry["metrics"] == old["metrics"] and entry["files"] == old["files"]
     from helpers import verify
 
-    rows = verify.verify_entry("m", entry, verify.DataIndex(), cache_dir)
+    rows = verify.verify_entry("m", entry, verify.DataIndex(), cache.Cache(cache_dir))
     assert not any(r.status == "STALE" for r in rows), rows
 
 
