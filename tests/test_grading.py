@@ -245,7 +245,7 @@ def cohort(releases, trained_student, tmp_path_factory):
         for key in ("IMGCLS_CACHE_DIR", "IMGCLS_CACHE_MODE"):
             os.environ.pop(key, None)
         done = subprocess.run(
-            [str(ROOT / "course.sh"), "grade", str(subs), "--out", str(out), "--workers", "1"],
+            [str(ROOT / "course.sh"), "grade", str(subs), "--out", str(out)],  # one task per core, on threads
             capture_output=True,
             text=True,
         )
@@ -419,7 +419,7 @@ def test_two_dask_workers_and_a_postgres_gradebook_give_the_same_grades(cohort, 
         on_dask = {row["student_id"]: row for row in csv.DictReader(f)}
     with open(cohort["out"] / "grades.csv") as f:
         locally = {row["student_id"]: row for row in csv.DictReader(f) if row["student_id"] in students}
-    assert on_dask == locally, "the same rows of grades.csv on two Dask workers into PostgreSQL as one at a time"
+    assert on_dask == locally, "the same rows of grades.csv on two Dask workers into PostgreSQL as on local threads"
     assert not (tmp_path / "out" / "course" / "gradebook.db").exists(), "no SQLite gradebook beside it"
     engine = sqlalchemy.create_engine(postgres_url)
     with engine.connect() as db:
