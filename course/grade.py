@@ -167,6 +167,10 @@ class Grader:
         self.hidden = [ROOT, course_dir, *hidden]
         self.readable = [ROOT / ".venv"] + [Path(p) for p in [os.environ.get("IMGCLS_DATA_DIR")] if p]
 
+    def _folder(self, stage: str, student: str, name: str) -> Path:
+        """nbgrader's folder of one submission at a stage (``submitted``, ``autograded``)."""
+        return self.course_dir / stage / student / name
+
     def _wrap(self, argv: list[str], writable: list[Path], readable: list[Path] = ()) -> list[str]:
         if not sandbox.available():
             return argv
@@ -212,7 +216,7 @@ class Grader:
         A submission that stopped that process (it crashed or hung on it) and those
         after it are examined again one by one, so it fails alone.
         """
-        folders = {name: self.course_dir / "submitted" / student / name for name in names}
+        folders = {name: self._folder("submitted", student, name) for name in names}
         found = self._examine(list(folders.values()))
         for folder in folders.values():
             if folder not in found:
@@ -229,7 +233,7 @@ class Grader:
 
     def autograde(self, student: str, name: str, run: Path) -> subprocess.CompletedProcess:
         """nbgrader autograde for one submission, its kernel in the sandbox, in require mode."""
-        graded = self.course_dir / "autograded" / student / name
+        graded = self._folder("autograded", student, name)
         shutil.rmtree(graded, ignore_errors=True)
         graded.mkdir(parents=True)  # the sandbox binds it before nbgrader fills it
         prefix = self._wrap([], [graded, run])
@@ -261,13 +265,13 @@ class Grader:
             except subprocess.TimeoutExpired:
                 why = f"autograde took over {SUBMISSION_TIMEOUT_S // 60} minutes and was stopped"
                 return Autograded(why, time.monotonic() - start)
-        graded_nb = self.course_dir / "autograded" / student / name / f"{name}.ipynb"
+        graded_nb = self._folder("autograded", student, name) / f"{name}.ipynb"
         failed = done.returncode != 0 or not graded_nb.exists()
         return Autograded(f"autograde failed: {engine.last_line(done)}" if failed else "", time.monotonic() - start)
 
     def refusal(self, student: str, name: str) -> str:
         """Why a submitted folder is not graded at all ('' when it is)."""
-        submitted = self.course_dir / "submitted" / student / name
+        submitted = self._folder("submitted", student, name)
         if not intake.STUDENT_ID.match(f"{student}_"):
             return "the folder's name is not a student id"
         if any(p.is_symlink() or not (p.is_file() or p.is_dir()) for p in submitted.rglob("*")):
@@ -282,15 +286,15 @@ class Grader:
         if autograded.failed:
             outcome.refused = autograded.failed
             return outcome
-        graded_nb = self.course_dir / "autograded" / student / name / f"{name}.ipynb"
-        handed_in = nbformat.read(self.course_dir / "submitted" / student / name / f"{name}.ipynb", as_version=4)
+        graded_nb = self._folder("autograded", student, name) / f"{name}.ipynb"
+        handed_in = nbformat.read(self._folder("submitted", student, name) / f"{name}.ipynb", as_version=4)
         self._judge(outcome, examined.rows, handed_in, graded_nb)
         return outcome
 
     def _judge(self, outcome: Outcome, rows: list[dict], handed_in, graded_nb: Path) -> None:
         graded = nbformat.read(graded_nb, as_version=4)
         flagged = {}
-        folder = f"{self.course_dir / 'submitted' / outcome.student / outcome.assignment}/"
+        folder = f"{self._folder('submitted', outcome.student, outcome.assignment)}/"
         for row in rows:
             row["detail"] = str(row.get("detail", "")).replace(folder, "")  # no path of the grader's machine
             if row.get("status") in FLAGGED:
@@ -328,7 +332,7 @@ class Grader:
             if target.run in flagged or measured is None:
                 continue
             try:
-                handed_in = cache.Cache(self.course_dir / "submitted" / outcome.student / outcome.assignment)
+                handed_in = cache.Cache(self._folder("submitted", outcome.student, outcome.assignment))
                 curve = cache.load_history(handed_in.paths(target.run)["history"]).get("val_accuracy", [])
             except cache.CacheCorrupt:
                 continue
